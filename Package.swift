@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "latentd",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "latentd", targets: ["latentd"]),
+        .library(name: "LatentCore", targets: ["LatentCore"]),
+        .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        .library(name: "LatentDaemon", targets: ["LatentDaemon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // Numerics: models, sufficient statistics, EM. No I/O.
+        .target(name: "LatentCore"),
+        // libzmq from Debian's libzmq3-dev.
+        .systemLibrary(
+            name: "CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        // A thin, safe wrapper over libzmq.
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        // The daemon: config, wire protocol, routing, checkpoints, control, lifecycle.
+        .target(
+            name: "LatentDaemon",
+            dependencies: [
+                "LatentCore", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "latentd",
+            dependencies: [
+                "LatentDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LatentCoreTests", dependencies: ["LatentCore"]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "LatentDaemonTests", dependencies: ["LatentDaemon"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["latentd", "LatentDaemon", "ZeroMQ"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+#ifndef LATENTD_CZEROMQ_SHIM_H
+#define LATENTD_CZEROMQ_SHIM_H
+#include <zmq.h>
+#endif

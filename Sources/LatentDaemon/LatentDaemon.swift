@@ -1,0 +1,4 @@
+import LatentCore
+import ZeroMQ
+/// The latentd daemon.
+public enum LatentDaemon {}

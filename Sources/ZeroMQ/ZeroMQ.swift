@@ -1,0 +1,3 @@
+import CZeroMQ
+/// A thin wrapper over libzmq.
+public enum ZeroMQ {}

@@ -1,0 +1,2 @@
+import LatentDaemon
+print("latentd")
