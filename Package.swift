@@ -18,10 +18,11 @@ let package = Package(
     targets: [
         // Numerics: models, sufficient statistics, EM. No I/O.
         .target(name: "LatentCore"),
-        // libzmq from Debian's libzmq3-dev.
+        // libzmq from Debian's libzmq3-dev. Its headers live in /usr/include, so we do
+        // not ask pkg-config: libzmq.pc's Kerberos -isystem flags make SwiftPM warn
+        // ("prohibited flags") on every build.
         .systemLibrary(
             name: "CZeroMQ",
-            pkgConfig: "libzmq",
             providers: [.apt(["libzmq3-dev"])]
         ),
         // A thin, safe wrapper over libzmq.

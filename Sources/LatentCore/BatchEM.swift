@@ -1,0 +1,81 @@
+/// The outcome of a batch EM run.
+public struct BatchEMResult: Sendable {
+    public var model: GaussianMixture
+    /// Mean log-likelihood under the parameters at the start of each iteration,
+    /// then under the final parameters (so `count == iterations + 1`).
+    public var meanLogLikelihoods: [Double]
+    public var iterations: Int
+    public var converged: Bool
+}
+
+/// Classic batch EM (Dempster, Laird & Rubin 1977): the reference the stepwise
+/// learner is checked against, and the refinement step of its warm-up.
+public enum BatchEM {
+    /// E-step over all rows: raw (unnormalized) statistics and the total log-likelihood.
+    public static func expectedStatistics(
+        _ data: [Double], under model: GaussianMixture, hard: Bool = false
+    ) -> (statistics: MixtureStatistics, logLikelihood: Double) {
+        let k = model.components, d = model.dimensions
+        var stats = MixtureStatistics(components: k, dimensions: d, covarianceType: model.covarianceType)
+        var resp = [Double](repeating: 0, count: k)
+        var scratch = [Double](repeating: 0, count: max(d, packedCount(d)))
+        var total = 0.0
+        let n = data.count / d
+        data.withUnsafeBufferPointer { xs in
+            resp.withUnsafeMutableBufferPointer { r in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    let r = r.baseAddress!, s = s.baseAddress!
+                    for row in 0..<n {
+                        let x = xs.baseAddress! + row * d
+                        total += model.responsibilities(x, into: r, scratch: s)
+                        if hard { makeHard(r, k) }
+                        stats.accumulate(x, gamma: r, scratch: s)
+                    }
+                }
+            }
+        }
+        return (stats, total)
+    }
+
+    /// Runs EM from `initial` until the mean log-likelihood improves by less than
+    /// `tolerance` (scikit-learn's criterion) or `maxIterations` is reached.
+    public static func fit(
+        _ data: [Double], initial: GaussianMixture, options: MStepOptions = MStepOptions(),
+        maxIterations: Int, tolerance: Double = 1e-3
+    ) -> BatchEMResult {
+        let n = Double(data.count / initial.dimensions)
+        var model = initial
+        var trace: [Double] = []
+        var converged = false
+        var iterations = 0
+        while iterations < maxIterations {
+            let (stats, ll) = expectedStatistics(data, under: model)
+            trace.append(ll / n)
+            iterations += 1
+            guard let next = try? GaussianMixture(statistics: stats, options: options) else { break }
+            model = next
+            if trace.count >= 2, abs(trace[trace.count - 1] - trace[trace.count - 2]) < tolerance {
+                converged = true
+                break
+            }
+        }
+        trace.append(model.meanLogLikelihood(data))
+        return BatchEMResult(model: model, meanLogLikelihoods: trace, iterations: iterations, converged: converged)
+    }
+}
+
+/// Turns responsibilities into a one-hot vector at their argmax (hard EM).
+@inline(__always)
+func makeHard(_ r: UnsafeMutablePointer<Double>, _ k: Int) {
+    var best = 0
+    for j in 1..<max(k, 1) where r[j] > r[best] { best = j }
+    for j in 0..<k { r[j] = j == best ? 1 : 0 }
+}
+
+/// Index of the largest value (the MAP label).
+@inline(__always)
+public func argmax(_ v: UnsafePointer<Double>, _ count: Int) -> Int {
+    var best = 0
+    for j in 1..<max(count, 1) where v[j] > v[best] { best = j }
+    return best
+}

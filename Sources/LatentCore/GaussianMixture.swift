@@ -1,0 +1,112 @@
+/// Why a set of mixture parameters was refused.
+public enum MixtureError: Error, Equatable, CustomStringConvertible {
+    case shape(String)
+    case notPositiveDefinite(component: Int)
+    case invalidWeights(String)
+
+    public var description: String {
+        switch self {
+        case .shape(let s): return s
+        case .notPositiveDefinite(let k): return "covariance of component \(k) is not positive definite"
+        case .invalidWeights(let s): return s
+        }
+    }
+}
+
+/// A Gaussian mixture's parameters together with what the E-step needs from
+/// them, precomputed once per parameter update: inverse Cholesky factors (or
+/// precisions) and the per-component log normalizers.
+public struct GaussianMixture: Sendable, Equatable {
+    public let components: Int
+    public let dimensions: Int
+    public let covarianceType: CovarianceType
+    public private(set) var weights: [Double]
+    /// K×D row-major.
+    public private(set) var means: [Double]
+    /// full: K×D×D; diag: K×D; spherical: K; tied: D×D (row-major).
+    public private(set) var covariances: [Double]
+    /// full: K lower-triangular L⁻¹ (D×D each); tied: one; diag: K×D precisions; spherical: K precisions.
+    var precisionFactors: [Double]
+    /// log w_k − (D/2)·log 2π − ½·log|Σ_k|.
+    var logNormalizers: [Double]
+
+    public init(
+        weights: [Double], means: [Double], covariances: [Double], covarianceType: CovarianceType
+    ) throws(MixtureError) {
+        let k = weights.count
+        guard k >= 1 else { throw .shape("a mixture needs at least one component") }
+        guard means.count % k == 0, means.count >= k else {
+            throw .shape("means must have K×D values, got \(means.count) for K=\(k)")
+        }
+        let d = means.count / k
+        let expected = covarianceType.parameterCount(components: k, dimensions: d)
+        guard covariances.count == expected else {
+            throw .shape("\(covarianceType) covariances for K=\(k), D=\(d) need \(expected) values, got \(covariances.count)")
+        }
+        guard weights.allSatisfy({ $0 >= 0 && $0.isFinite }), means.allSatisfy(\.isFinite),
+              covariances.allSatisfy(\.isFinite) else {
+            throw .invalidWeights("parameters must be finite and weights non-negative")
+        }
+        let total = weights.reduce(0, +)
+        guard total > 0 else { throw .invalidWeights("weights must not all be zero") }
+        self.components = k
+        self.dimensions = d
+        self.covarianceType = covarianceType
+        self.weights = weights.map { $0 / total }
+        self.means = means
+        self.covariances = covariances
+        self.precisionFactors = []
+        self.logNormalizers = []
+        try refreshFactors()
+    }
+
+    /// Recomputes the precision factors and normalizers from the covariances.
+    mutating func refreshFactors() throws(MixtureError) {
+        let k = components, d = dimensions
+        var factors = [Double](repeating: 0, count: covariances.count)
+        var logDetPrecision = [Double](repeating: 0, count: k)  // ½·log|Σ⁻¹| = Σ log diag(L⁻¹)
+        switch covarianceType {
+        case .full, .tied:
+            let blocks = covarianceType == .full ? k : 1
+            for b in 0..<blocks {
+                var ok = true
+                var logDet = 0.0
+                factors.withUnsafeMutableBufferPointer { f in
+                    let m = f.baseAddress! + b * d * d
+                    for i in 0..<(d * d) { m[i] = covariances[b * d * d + i] }
+                    ok = Cholesky.factor(m, d)
+                    if ok {
+                        Cholesky.invertLower(m, d)
+                        for i in 0..<d { logDet += _log(m[i * d + i]) }
+                    }
+                }
+                guard ok else { throw .notPositiveDefinite(component: b) }
+                if covarianceType == .full { logDetPrecision[b] = logDet } else {
+                    for j in 0..<k { logDetPrecision[j] = logDet }
+                }
+            }
+        case .diag:
+            for j in 0..<k {
+                var logDet = 0.0
+                for i in 0..<d {
+                    let v = covariances[j * d + i]
+                    guard v > 0 else { throw .notPositiveDefinite(component: j) }
+                    factors[j * d + i] = 1 / v
+                    logDet -= 0.5 * _log(v)
+                }
+                logDetPrecision[j] = logDet
+            }
+        case .spherical:
+            for j in 0..<k {
+                let v = covariances[j]
+                guard v > 0 else { throw .notPositiveDefinite(component: j) }
+                factors[j] = 1 / v
+                logDetPrecision[j] = -0.5 * Double(d) * _log(v)
+            }
+        }
+        precisionFactors = factors
+        logNormalizers = (0..<k).map { j in
+            _log(weights[j]) - 0.5 * Double(d) * log2Pi + logDetPrecision[j]
+        }
+    }
+}
