@@ -30,8 +30,16 @@ public struct GaussianMixture: Sendable, Equatable {
     /// log w_k − (D/2)·log 2π − ½·log|Σ_k|.
     var logNormalizers: [Double]
 
+    /// Validates and normalizes the weights (they need only be proportional).
     public init(
         weights: [Double], means: [Double], covariances: [Double], covarianceType: CovarianceType
+    ) throws(MixtureError) {
+        try self.init(weights: weights, means: means, covariances: covariances, covarianceType: covarianceType, normalize: true)
+    }
+
+    /// `normalize: false` keeps the weights' exact bits (restoring a checkpoint).
+    init(
+        weights: [Double], means: [Double], covariances: [Double], covarianceType: CovarianceType, normalize: Bool
     ) throws(MixtureError) {
         let k = weights.count
         guard k >= 1 else { throw .shape("a mixture needs at least one component") }
@@ -52,7 +60,7 @@ public struct GaussianMixture: Sendable, Equatable {
         self.components = k
         self.dimensions = d
         self.covarianceType = covarianceType
-        self.weights = weights.map { $0 / total }
+        self.weights = normalize ? weights.map { $0 / total } : weights
         self.means = means
         self.covariances = covariances
         self.precisionFactors = []
@@ -108,5 +116,30 @@ public struct GaussianMixture: Sendable, Equatable {
         logNormalizers = (0..<k).map { j in
             _log(weights[j]) - 0.5 * Double(d) * log2Pi + logDetPrecision[j]
         }
+    }
+}
+
+extension GaussianMixture {
+    /// Component j's covariance as a dense D×D row-major matrix, whatever the type.
+    public func covarianceMatrix(_ j: Int) -> [Double] {
+        let d = dimensions
+        var m = [Double](repeating: 0, count: d * d)
+        switch covarianceType {
+        case .full: for i in 0..<(d * d) { m[i] = covariances[j * d * d + i] }
+        case .tied: m = covariances
+        case .diag: for i in 0..<d { m[i * d + i] = covariances[j * d + i] }
+        case .spherical: for i in 0..<d { m[i * d + i] = covariances[j] }
+        }
+        return m
+    }
+
+    /// Σ_k w_k Σ_k: a typical component covariance.
+    public func averageCovariance() -> [Double] {
+        var avg = [Double](repeating: 0, count: dimensions * dimensions)
+        for j in 0..<components {
+            let m = covarianceMatrix(j)
+            for i in avg.indices { avg[i] += weights[j] * m[i] }
+        }
+        return avg
     }
 }

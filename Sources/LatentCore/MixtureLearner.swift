@@ -1,0 +1,227 @@
+/// How a mixture learner learns; mirrors the `learning:` block of the config.
+public struct LearnerSettings: Sendable, Hashable {
+    public enum Estimator: String, Sendable, Hashable { case soft, hard }
+
+    public var components: Int
+    public var dimensions: Int
+    public var covarianceType: CovarianceType
+    /// soft = EM responsibilities; hard = one-hot at the argmax (online k-means).
+    public var estimator: Estimator = .soft
+    /// Infer only: parameters never change.
+    public var frozen = false
+    /// Step-size exponent: η_t = (t + 2)^−alpha, 0.5 < alpha ≤ 1.
+    public var alpha = 0.6
+    /// Observations per stepwise update.
+    public var batch = 16
+    /// Floor on η_t; > 0 keeps forgetting old data at a constant rate.
+    public var minStep = 0.0
+    /// Observations buffered before the first model exists.
+    public var warmup = 200
+    /// k-means++ restarts during warm-up; the best warm-up log-likelihood wins.
+    public var nInit = 3
+    /// Batch EM iterations refining each warm-up restart.
+    public var warmupIterations = 20
+    /// Polyak–Ruppert averaging of the statistics: the published model uses the
+    /// running average of the iterates, which removes most of the stepwise noise.
+    public var averaging = false
+    public var seed: UInt64 = 1
+    public var mStep = MStepOptions()
+
+    public init(components: Int, dimensions: Int, covarianceType: CovarianceType) {
+        self.components = components
+        self.dimensions = dimensions
+        self.covarianceType = covarianceType
+    }
+
+    /// η_t for update number t (Cappé & Moulines 2009; Liang & Klein 2009).
+    public func stepSize(_ t: Int) -> Double {
+        max(_pow(Double(t + 2), -alpha), minStep)
+    }
+}
+
+/// What the learner says about one observation.
+public struct MixtureObservation: Sendable, Equatable {
+    /// False while warming up: no model exists yet, so no posterior.
+    public var scored: Bool
+    public var logLikelihood: Double
+    public var label: Int
+    /// True when this observation completed a mini-batch (or the warm-up) and
+    /// the parameters changed.
+    public var parametersChanged: Bool
+}
+
+/// Stepwise (online) EM for a Gaussian mixture: warm-up → k-means++ → batch EM →
+/// mini-batch stepwise updates of the sufficient statistics.
+///
+/// The whole state is this value; `encode`/`decode` round-trip it bit for bit,
+/// so a restarted daemon continues exactly where it stopped.
+public struct MixtureLearner: Sendable {
+    public let settings: LearnerSettings
+    /// The model used for posteriors and published (the averaged one when averaging).
+    public internal(set) var model: GaussianMixture?
+    /// The stepwise iterate, whose responsibilities feed the statistics.
+    var iterate: GaussianMixture?
+    /// Normalized statistics of the iterate.
+    var statistics: MixtureStatistics
+    var averagedStatistics: MixtureStatistics
+    var averagedSteps = 0
+    /// Raw sums over the mini-batch in progress.
+    var pending: MixtureStatistics
+    var pendingCount = 0
+    var warmupBuffer: [Double] = []
+    /// The observation of the current mini-batch the iterate explains worst:
+    /// where a dead component is re-seeded.
+    var worst: [Double]
+    var worstLogLikelihood = Double.infinity
+    var rng: Xoshiro256StarStar
+    public internal(set) var step = 0
+    public internal(set) var observations = 0
+    public internal(set) var version = 0
+    /// Components re-seeded so far (reported in status).
+    public internal(set) var reseeds = 0
+
+    // Scratch, not state.
+    var gamma: [Double]
+    var scratch: [Double]
+
+    public init(settings: LearnerSettings, initial: GaussianMixture? = nil) {
+        self.settings = settings
+        let k = settings.components, d = settings.dimensions
+        let empty = MixtureStatistics(components: k, dimensions: d, covarianceType: settings.covarianceType)
+        statistics = empty
+        averagedStatistics = empty
+        pending = empty
+        worst = [Double](repeating: 0, count: d)
+        rng = Xoshiro256StarStar(seed: settings.seed)
+        gamma = [Double](repeating: 0, count: k)
+        scratch = [Double](repeating: 0, count: max(d, packedCount(d)))
+        if let initial { start(from: initial) } else { warmupBuffer.reserveCapacity(settings.warmup * d) }
+    }
+
+    /// Starts from given parameters: the statistics they imply, no warm-up.
+    mutating func start(from initial: GaussianMixture) {
+        statistics = MixtureStatistics(expectedUnder: initial, regularization: settings.mStep.regCovar)
+        averagedStatistics = statistics
+        averagedSteps = 1
+        iterate = initial
+        model = initial
+        version = 1
+    }
+
+    /// Scores one observation (responsibilities into `resp`, K doubles) and,
+    /// when `learn`, folds it into the statistics.
+    public mutating func observe(
+        _ x: UnsafePointer<Double>, learn: Bool, responsibilities resp: UnsafeMutablePointer<Double>
+    ) -> MixtureObservation {
+        observations += 1
+        var changed = false
+        if model == nil {
+            guard learn && !settings.frozen else {
+                return MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: false)
+            }
+            warmupBuffer.append(contentsOf: UnsafeBufferPointer(start: x, count: settings.dimensions))
+            guard warmupBuffer.count >= settings.warmup * settings.dimensions else {
+                return MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: false)
+            }
+            finishWarmup()
+            changed = true
+        } else if learn && !settings.frozen {
+            changed = learnFrom(x)
+        }
+        let published = model!
+        let ll = scratch.withUnsafeMutableBufferPointer {
+            published.responsibilities(x, into: resp, scratch: $0.baseAddress!)
+        }
+        return MixtureObservation(
+            scored: true, logLikelihood: ll, label: argmax(resp, settings.components), parametersChanged: changed)
+    }
+
+    /// Scores without learning or counting (the control socket's `score`).
+    public func score(_ x: UnsafePointer<Double>, responsibilities resp: UnsafeMutablePointer<Double>) -> Double? {
+        guard let model else { return nil }
+        var scratch = [Double](repeating: 0, count: settings.dimensions)
+        return scratch.withUnsafeMutableBufferPointer { model.responsibilities(x, into: resp, scratch: $0.baseAddress!) }
+    }
+
+    /// E-step under the iterate and accumulation into the pending mini-batch.
+    /// Learning happens before the posterior is computed, so a completed batch's
+    /// update is visible in that observation's posterior.
+    mutating func learnFrom(_ x: UnsafePointer<Double>) -> Bool {
+        let current = iterate!
+        let k = settings.components, d = settings.dimensions
+        let hard = settings.estimator == .hard
+        let ll = gamma.withUnsafeMutableBufferPointer { g in
+            scratch.withUnsafeMutableBufferPointer { s in
+                let ll = current.responsibilities(x, into: g.baseAddress!, scratch: s.baseAddress!)
+                if hard { makeHard(g.baseAddress!, k) }
+                pending.accumulate(x, gamma: g.baseAddress!, scratch: s.baseAddress!)
+                return ll
+            }
+        }
+        if ll < worstLogLikelihood {
+            worstLogLikelihood = ll
+            for i in 0..<d { worst[i] = x[i] }
+        }
+        pendingCount += 1
+        guard pendingCount >= settings.batch else { return false }
+        stepwiseUpdate()
+        return true
+    }
+
+    /// s ← (1 − η_t)·s + η_t·s̄ with s̄ the mini-batch's normalized statistics,
+    /// then the M-step (and the Polyak average when enabled).
+    mutating func stepwiseUpdate() {
+        pending.scale(by: 1 / Double(pendingCount))
+        statistics.blend(toward: pending, step: settings.stepSize(step))
+        step += 1
+        reseedDeadComponent()
+        if let next = try? GaussianMixture(statistics: statistics, options: settings.mStep) { iterate = next }
+        if settings.averaging {
+            let rho = max(1 / Double(averagedSteps + 1), settings.minStep)
+            averagedStatistics.blend(toward: statistics, step: rho)
+            averagedSteps += 1
+            if let avg = try? GaussianMixture(statistics: averagedStatistics, options: settings.mStep) { model = avg }
+        } else {
+            model = iterate
+        }
+        version += 1
+        pending.reset()
+        pendingCount = 0
+        worstLogLikelihood = .infinity
+    }
+
+    /// A component whose weight fell far below 1/K explains nothing any more; it
+    /// is moved to the worst-explained observation of the last mini-batch with
+    /// weight 1/K and the iterate's average covariance (SPEC §5: degenerate cases
+    /// are handled, never propagated).
+    mutating func reseedDeadComponent() {
+        let k = settings.components, d = settings.dimensions
+        guard k > 1, let current = iterate, worstLogLikelihood.isFinite else { return }
+        let total = statistics.total
+        guard let dead = (0..<k).min(by: { statistics.counts[$0] < statistics.counts[$1] }),
+              statistics.counts[dead] < 0.01 / Double(k) * total else { return }
+        let mass = total / Double(k)
+        statistics.scale(by: (total - mass) / max(total - statistics.counts[dead], .leastNormalMagnitude))
+        statistics.counts[dead] = mass
+        for i in 0..<d { statistics.sums[dead * d + i] = mass * worst[i] }
+        // E[xxᵀ] of the new component: Σ̄ + μμᵀ with Σ̄ the weighted average covariance.
+        var second = current.averageCovariance()
+        for r in 0..<d { for c in 0..<d { second[r * d + c] += worst[r] * worst[c] } }
+        let packed = packedCount(d)
+        switch settings.covarianceType {
+        case .full:
+            var p = 0
+            for r in 0..<d { for c in 0...r { statistics.secondMoments[dead * packed + p] = mass * second[r * d + c]; p += 1 } }
+        case .tied:
+            var p = 0
+            for r in 0..<d { for c in 0...r { statistics.secondMoments[p] += mass * second[r * d + c]; p += 1 } }
+        case .diag:
+            for i in 0..<d { statistics.secondMoments[dead * d + i] = mass * second[i * d + i] }
+        case .spherical:
+            var trace = 0.0
+            for i in 0..<d { trace += second[i * d + i] }
+            statistics.secondMoments[dead] = mass * trace
+        }
+        reseeds += 1
+    }
+}
