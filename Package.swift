@@ -43,7 +43,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "LatentCoreTests", dependencies: ["LatentCore"]),
+        // Test-only: per-thread malloc counting, to prove the hot path allocates nothing.
+        .target(name: "CAllocationCounter", path: "Tests/Support/CAllocationCounter"),
+        .testTarget(name: "LatentCoreTests", dependencies: ["LatentCore", "CAllocationCounter"], exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "LatentDaemonTests", dependencies: ["LatentDaemon"]),
         .testTarget(name: "EndToEndTests", dependencies: ["latentd", "LatentDaemon", "ZeroMQ"]),
