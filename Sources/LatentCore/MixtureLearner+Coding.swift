@@ -92,3 +92,23 @@ extension MixtureLearner {
         reseeds = try r.readInt()
     }
 }
+
+extension MixtureLearner {
+    /// Reads the shape a stored state was written for, without decoding it
+    /// (`latentd inspect` has no config to take the shape from).
+    public static func storedSettings(_ r: ByteReader) throws(DecodingFailure) -> LearnerSettings {
+        var r = r
+        let tag = try r.readString()
+        guard tag == formatTag else { throw DecodingFailure("unknown learner format \"\(tag)\"") }
+        let k = try r.readInt(), d = try r.readInt(), type = try r.readString()
+        guard k >= 1, d >= 1, let covarianceType = CovarianceType(rawValue: type) else {
+            throw DecodingFailure("implausible stored shape K=\(k), D=\(d), covariance \(type)")
+        }
+        return LearnerSettings(components: k, dimensions: d, covarianceType: covarianceType)
+    }
+
+    /// Mini-batch observations waiting for the next stepwise update.
+    public var pendingObservations: Int { pendingCount }
+    /// Observations buffered for the warm-up.
+    public var bufferedObservations: Int { warmupBuffer.count / settings.dimensions }
+}

@@ -1,4 +1,0 @@
-import LatentCore
-import ZeroMQ
-/// The latentd daemon.
-public enum LatentDaemon {}

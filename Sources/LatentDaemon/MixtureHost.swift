@@ -1,0 +1,181 @@
+import LatentCore
+
+/// A Gaussian-mixture model in the daemon: parses its input, runs the stepwise
+/// learner, and publishes posteriors and parameters.
+///
+/// Every buffer used per message (observations, responsibilities, the output
+/// writer) lives here and is reused, so the steady state allocates nothing.
+final class MixtureHost: ModelHost {
+    private(set) var config: ModelConfig
+    let settings: LearnerSettings
+    let initial: GaussianMixture?
+    let topicPrefix: [UInt8]
+    private(set) var learner: MixtureLearner
+    private var errors: ErrorReporter
+    private let parser: ObservationParser
+    private let binary: BinaryObservationDecoder?
+    private let posteriorTopic: [UInt8]
+    private let paramsTopic: [UInt8]
+    private var values: [Double] = []
+    private var resp: [Double] = []
+    /// Per-observation outcomes of the message in progress (grown, never shrunk).
+    var outcomes: [MixtureObservation] = []
+    var writer = JSONWriter(capacity: 4096)
+    static let unscored = MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: false)
+    /// Observation count when params were last published (SPEC: every `params_every`).
+    private var paramsPublishedAt = 0
+    private var paramsPublishedVersion = 0
+    /// Version carried over resets, so clients see it only ever increase.
+    private var versionBase = 0
+
+    static let maxObservationsPerMessage = 100_000
+
+    init(config: ModelConfig) throws {
+        self.config = config
+        let (settings, initial) = try Self.learnerSetup(config)
+        self.settings = settings
+        self.initial = initial
+        topicPrefix = Array(config.topic.utf8)
+        learner = MixtureLearner(settings: settings, initial: initial)
+        errors = ErrorReporter(name: config.name)
+        parser = ObservationParser(dimensions: settings.dimensions, maxObservationsPerMessage: Self.maxObservationsPerMessage)
+        switch config.format {
+        case .json: binary = nil
+        case .f64le: binary = BinaryObservationDecoder(format: .f64le, dimensions: settings.dimensions, maxObservationsPerMessage: Self.maxObservationsPerMessage)
+        case .f32le: binary = BinaryObservationDecoder(format: .f32le, dimensions: settings.dimensions, maxObservationsPerMessage: Self.maxObservationsPerMessage)
+        }
+        posteriorTopic = Array("posterior/\(config.name)".utf8)
+        paramsTopic = Array("params/\(config.name)".utf8)
+        values.reserveCapacity(64 * settings.dimensions)
+        resp = [Double](repeating: 0, count: 64 * settings.components)
+    }
+
+    /// Translates a validated model config into learner settings and `init` parameters.
+    static func learnerSetup(_ c: ModelConfig) throws -> (LearnerSettings, GaussianMixture?) {
+        guard let k = c.components, let d = c.dimensions,
+              let type = LatentCore.CovarianceType(rawValue: c.covariance.rawValue) else {
+            throw DaemonError("model \(c.name): a gmm needs components, dimensions and a covariance type")
+        }
+        var s = LearnerSettings(components: k, dimensions: d, covarianceType: type)
+        s.estimator = c.learning.estimator == .hard ? .hard : .soft
+        s.frozen = c.learning.mode == .frozen
+        s.alpha = c.learning.alpha
+        s.batch = c.learning.batch
+        s.minStep = c.learning.effectiveMinStep
+        s.warmup = c.learning.warmup
+        s.nInit = c.learning.nInit
+        s.averaging = c.learning.averaging
+        s.seed = c.seed
+        s.mStep = MStepOptions(regCovar: c.learning.regCovar)
+        guard let i = c.initial, let w = i.weights, let means = i.means, let cov = i.covariances else {
+            return (s, nil)
+        }
+        do {
+            let model = try GaussianMixture(
+                weights: w, means: means.flatMap { $0 }, covariances: cov.flattened, covarianceType: type)
+            return (s, model)
+        } catch {
+            throw DaemonError("models[\(c.name)].init: \(error)")
+        }
+    }
+
+    var version: Int { versionBase + learner.version }
+    var observations: Int { learner.observations }
+    var rejected: Int { errors.count }
+
+    func reject(_ reason: String, topic: UnsafeRawBufferPointer, sink: OutputSink, now: Double) {
+        errors.report(reason, inputTopic: topic, to: sink, now: now)
+    }
+
+    func handle(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, sink: OutputSink, now: Double) {
+        let message: ParsedMessage
+        do {
+            if let binary {
+                message = try binary.decode(payload, into: &values)
+            } else {
+                message = try parser.parse(payload, into: &values)
+            }
+        } catch {
+            errors.report(error.description, inputTopic: topic, to: sink, now: now)
+            return
+        }
+        let k = settings.components, d = settings.dimensions, n = message.count
+        if resp.count < n * k { resp = [Double](repeating: 0, count: n * k) }
+        var changed = false
+        if outcomes.count < n { outcomes = [MixtureObservation](repeating: Self.unscored, count: max(n, 64)) }
+        values.withUnsafeBufferPointer { xs in
+            resp.withUnsafeMutableBufferPointer { r in
+                for i in 0..<n {
+                    let o = learner.observe(xs.baseAddress! + i * d, learn: message.learn, responsibilities: r.baseAddress! + i * k)
+                    changed = changed || o.parametersChanged
+                    outcomes[i] = o
+                }
+            }
+        }
+        if config.publish.posteriors {
+            writePosterior(message, payload: payload)
+            writer.withBytes { sink.publish(topic: posteriorTopic, body: $0) }
+        }
+        if changed && (paramsPublishedVersion == 0 || learner.observations - paramsPublishedAt >= config.publish.paramsEvery) {
+            publishParams(sink: sink)
+        }
+    }
+
+    func publishParams(sink: OutputSink) {
+        guard learner.model != nil else { return }
+        writer.reset()
+        writeParams(into: &writer)
+        writer.withBytes { sink.publish(topic: paramsTopic, body: $0) }
+        paramsPublishedAt = learner.observations
+        paramsPublishedVersion = version
+    }
+
+    func updatePublish(_ publish: PublishConfig) { config.publish = publish }
+
+    func reset() {
+        versionBase = version
+        learner = MixtureLearner(settings: settings, initial: initial)
+        if initial != nil { versionBase = versionBase + 1 - learner.version }  // a new parameter set: +1
+        paramsPublishedVersion = 0
+    }
+
+    static let snapshotTag = "mixture-host-1"
+
+    func snapshot() -> [UInt8] {
+        var w = ByteWriter(reservingCapacity: 4096)
+        w.write(Self.snapshotTag)
+        w.write(versionBase)
+        w.write(paramsPublishedAt)
+        w.write(paramsPublishedVersion)
+        learner.encode(into: &w)
+        return w.bytes
+    }
+
+    func restore(_ payload: [UInt8]) throws {
+        var r = ByteReader(payload)
+        let tag = try r.readString()
+        guard tag == Self.snapshotTag else { throw DecodingFailure("not a Gaussian-mixture checkpoint (\"\(tag)\")") }
+        let base = try r.readInt(), at = try r.readInt(), publishedVersion = try r.readInt()
+        let restored = try MixtureLearner(settings: settings, decoding: &r)
+        guard r.isAtEnd else { throw DecodingFailure("trailing bytes after the learner state") }
+        versionBase = base
+        paramsPublishedAt = at
+        paramsPublishedVersion = publishedVersion
+        learner = restored
+    }
+}
+
+struct DaemonError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension NumericTree {
+    /// All numbers in row-major order.
+    var flattened: [Double] {
+        switch self {
+        case .number(let x): return [x]
+        case .list(let items): return items.flatMap(\.flattened)
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import LatentDaemon
-print("latentd")
