@@ -9,6 +9,7 @@ import Yams
 /// and throw one `ConfigError` with everything found.
 public struct DaemonConfig: Sendable, Hashable {
     /// YAML `state_dir`: where checkpoints live (`/var/lib/latentd` under systemd).
+    /// A relative path is taken from the working directory, as the CLI user expects.
     public var stateDir: String
     public var checkpoint: CheckpointConfig
     public var input: InputConfig

@@ -75,7 +75,7 @@ final class UnknownKeyCollector {
 }
 
 extension CodingUserInfoKey {
-    // `CodingUserInfoKey(rawValue:)` only fails on... nothing; it is optional for API reasons.
+    // The initialiser is failable only in signature; a literal key never fails.
     static let latentdUnknownKeys = CodingUserInfoKey(rawValue: "latentd.unknownKeys")!
 }
 

@@ -13,6 +13,18 @@ import Testing
         #expect(configProblems(minimalGMM + "\n    init: {wieghts: [1]}").first == "models[0].init.wieghts: unknown key")
     }
 
+    @Test func anchorsAndMergeKeysAreCheckedToo() throws {
+        let yaml = """
+            models:
+              - &base {name: a, topic: t, kind: gmm, dimensions: 2, components: 3, learning: {alpha: 0.7}}
+              - <<: *base
+                name: b
+            """
+        let config = try DaemonConfig.parse(yaml: yaml)
+        #expect(config.models[1].name == "b" && config.models[1].learning.alpha == 0.7)
+        #expect(configProblems(yaml + "\n    learning: {alpah: 1}") == ["models[1].learning.alpah: unknown key"])
+    }
+
     @Test func allUnknownKeysAreReportedTogether() {
         let problems = configProblems("stat_dir: x\noutput: {bnd: a}\n" + minimalGMM + "\n    learning: {alpah: 0.7}")
         #expect(problems == ["stat_dir: unknown key", "output.bnd: unknown key", "models[0].learning.alpah: unknown key"])
