@@ -48,6 +48,13 @@ public struct MixtureObservation: Sendable, Equatable {
     /// True when this observation completed a mini-batch (or the warm-up) and
     /// the parameters changed.
     public var parametersChanged: Bool
+
+    public init(scored: Bool, logLikelihood: Double, label: Int, parametersChanged: Bool) {
+        self.scored = scored
+        self.logLikelihood = logLikelihood
+        self.label = label
+        self.parametersChanged = parametersChanged
+    }
 }
 
 /// Stepwise (online) EM for a Gaussian mixture: warm-up → k-means++ → batch EM →

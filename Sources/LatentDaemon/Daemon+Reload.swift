@@ -8,8 +8,8 @@ import Foundation
 extension Daemon {
     func reload() {
         guard let configPath else { return }
-        notifier.reloading()
-        defer { notifier.ready() }
+        try? notifier.reloading()
+        defer { try? notifier.ready() }
         let fresh: DaemonConfig
         do { fresh = try DaemonConfig.load(path: configPath) } catch {
             logger.error("reload: \(configPath) not applied: \(error)")

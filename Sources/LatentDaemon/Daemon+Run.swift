@@ -52,8 +52,8 @@ extension Daemon {
         let monitorToken = try poller.add(sockets.monitor.socket)
         let signalToken = poller.add(fileDescriptor: signals.readFD)
         for host in hosts { host.publishParams(sink: sockets.sink) }
-        notifier.ready()
-        notifier.status("running \(hosts.count) model(s)")
+        try? notifier.ready()
+        try? notifier.status("running \(hosts.count) model(s)")
         logger.info("latentd ready", metadata: [
             "models": "\(hosts.map(\.config.name).joined(separator: ","))",
             "output": "\(config.output.bind)", "control": "\(config.control.bind)",
@@ -68,7 +68,7 @@ extension Daemon {
             let now = monotonicSeconds()
             var deadline = nextCheckpoint
             if let watchdogPeriod {
-                if now >= nextWatchdog { notifier.watchdog(); nextWatchdog = now + watchdogPeriod }
+                if now >= nextWatchdog { try? notifier.watchdog(); nextWatchdog = now + watchdogPeriod }
                 deadline = min(deadline, nextWatchdog)
             }
             if now >= nextCheckpoint {
@@ -94,7 +94,7 @@ extension Daemon {
                 drainInput(sockets, topic: topic, payload: payload, extra: extra)
             }
         }
-        notifier.stopping()
+        try? notifier.stopping()
         logger.info("stopping: writing final checkpoints")
         for (snapshot, result) in checkpoints.writeNow(snapshots(force: true)) {
             if case .failure(let error) = result {

@@ -6,7 +6,7 @@ import ZeroMQ
 /// thread-safe), routes input to the models, answers the control socket, and
 /// drives checkpoints, the systemd watchdog and graceful shutdown.
 public final class Daemon {
-    public private(set) var config: DaemonConfig
+    public internal(set) var config: DaemonConfig
     let configPath: String?
     let logger: Logger
     let notifier: SystemdNotifier

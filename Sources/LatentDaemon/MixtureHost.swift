@@ -17,7 +17,7 @@ final class MixtureHost: ModelHost {
     private let posteriorTopic: [UInt8]
     private let paramsTopic: [UInt8]
     private var values: [Double] = []
-    private var resp: [Double] = []
+    var resp: [Double] = []
     /// Per-observation outcomes of the message in progress (grown, never shrunk).
     var outcomes: [MixtureObservation] = []
     var writer = JSONWriter(capacity: 4096)

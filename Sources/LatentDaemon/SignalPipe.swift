@@ -17,8 +17,12 @@ public final class SignalPipe: @unchecked Sendable {
 
     public init() throws {
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_NONBLOCK | O_CLOEXEC) == 0 else {
-            throw DaemonError("pipe2: \(String(cString: strerror(errno)))")
+        guard pipe(&fds) == 0 else {
+            throw DaemonError("pipe: \(String(cString: strerror(errno)))")
+        }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         }
         readFD = fds[0]
         writeFD = fds[1]
@@ -29,9 +33,9 @@ public final class SignalPipe: @unchecked Sendable {
     public func installHandlers() {
         Self.handlerFD = writeFD
         signal(SIGPIPE, SIG_IGN)
-        for (sig, event) in [(SIGTERM, Event.stop), (SIGINT, .stop), (SIGHUP, .reload)] {
+        for sig in [SIGTERM, SIGINT, SIGHUP] {
             var action = sigaction()
-            action.__sigaction_handler.sa_handler = event == .stop ? { _ in SignalPipe.post(.stop) } : { _ in SignalPipe.post(.reload) }
+            action.__sigaction_handler.sa_handler = { sig in SignalPipe.post(sig == SIGHUP ? .reload : .stop) }
             sigemptyset(&action.sa_mask)
             action.sa_flags = SA_RESTART
             sigaction(sig, &action, nil)
