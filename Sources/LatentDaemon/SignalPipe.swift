@@ -30,9 +30,16 @@ public final class SignalPipe: @unchecked Sendable {
 
     /// Routes the process's SIGTERM, SIGINT and SIGHUP to this pipe, and ignores
     /// SIGPIPE (a vanished peer must not kill the daemon).
+    /// The signals are also unblocked: a process inherits its parent's signal
+    /// mask, and launchers (Foundation's Process among them) may start us with
+    /// SIGTERM blocked, which would make the daemon unstoppable.
     public func installHandlers() {
         Self.handlerFD = writeFD
         signal(SIGPIPE, SIG_IGN)
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for sig in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&unblock, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for sig in [SIGTERM, SIGINT, SIGHUP] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { sig in SignalPipe.post(sig == SIGHUP ? .reload : .stop) }

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+@Suite struct CommandLineTests {
+    static var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized }
+
+    @Test func shippedConfigIsValid() throws {
+        let (status, output) = try runLatentd(["check-config", "--config", Self.repository.appendingPathComponent("config/latentd.yaml").path])
+        #expect(status == 0, "\(output)")
+        let (s2, o2) = try runLatentd(["check-config", "--config", Self.repository.appendingPathComponent("config/latentd.systemd.yaml").path])
+        #expect(s2 == 0, "\(o2)")
+    }
+
+    @Test func badConfigNamesEachProblemWithItsPath() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+            models:
+              - {name: a, topic: a, kind: gmm, dimensions: 2, components: 2}
+              - {name: b, topic: b, kind: gmm, dimensions: 2, components: 0, learning: {alpah: 0.7}}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, output) = try runLatentd(["check-config", "--config", path])
+        #expect(status == 1)
+        #expect(output.contains("models[1].learning.alpah"), "\(output)")
+        let (runStatus, runOutput) = try runLatentd(["run", "--config", path])
+        #expect(runStatus == 1 && runOutput.contains("alpah"), "\(runOutput)")
+    }
+
+    @Test func versionAndHelp() throws {
+        let (status, output) = try runLatentd(["--version"])
+        #expect(status == 0 && output.contains("0."))
+        for command in ["run", "check-config", "inspect", "demo", "bench"] {
+            let (s, o) = try runLatentd([command, "--help"])
+            #expect(s == 0 && o.contains("USAGE"), "\(command) --help: \(o)")
+        }
+    }
+
+    @Test func inspectRefusesAFileThatIsNotACheckpoint() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("junk-\(UUID().uuidString).ckpt").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "definitely not a checkpoint".write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, output) = try runLatentd(["inspect", path])
+        #expect(status == 1 && output.contains(path), "\(output)")
+    }
+
+    @Test func demoRunsToTheEnd() throws {
+        let (status, output) = try runLatentd(["demo", "--observations", "3000", "--rate", "20000"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("learned regimes") && output.contains("demo finished"), "\(output)")
+    }
+}
