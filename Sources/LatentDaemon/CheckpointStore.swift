@@ -69,8 +69,10 @@ public final class CheckpointStore: Sendable {
                 unlink(tempPath)
                 throw error
             }
-            try syncDirectory()
+            // Recorded before the directory fsync: should that fail, the file may still
+            // exist, and the next write must not reuse its number.
             newest[model] = generation
+            try syncDirectory()
             var result = WrittenCheckpoint(path: finalPath, generation: generation, size: size)
             prune(model: model, into: &result)
             return result
