@@ -1,0 +1,73 @@
+/// Decodes `f64le` / `f32le` payloads: observations back to back, `dimensions`
+/// little-endian IEEE floats each (SPEC §4).
+///
+/// Binary producers are the high-rate ones, so like `ObservationParser` this writes
+/// into a caller-owned buffer that is reused across messages and allocates nothing.
+/// NaN and infinities are refused here because they would poison the sufficient
+/// statistics (SPEC §5: NaN/Inf never reach the statistics).
+public struct BinaryObservationDecoder: Sendable {
+    public enum Format: String, Sendable {
+        case f64le, f32le
+
+        public var bytesPerValue: Int { self == .f64le ? 8 : 4 }
+    }
+
+    public let format: Format
+    public let dimensions: Int
+    public let maxObservationsPerMessage: Int
+
+    public init(format: Format, dimensions: Int, maxObservationsPerMessage: Int) {
+        precondition(dimensions >= 1 && maxObservationsPerMessage >= 1)
+        self.format = format
+        self.dimensions = dimensions
+        self.maxObservationsPerMessage = maxObservationsPerMessage
+    }
+
+    /// Bytes per observation.
+    public var stride: Int { dimensions * format.bytesPerValue }
+
+    /// Replaces the contents of `values` with the decoded observations, row-major.
+    ///
+    /// The result's `isBatch` is true when the payload holds more than one observation,
+    /// so a producer sending one reading per message gets the single-observation reply
+    /// shape, as with `"x"`. On error the contents of `values` are unspecified.
+    public func decode(
+        _ payload: UnsafeRawBufferPointer, into values: inout [Double]
+    ) throws(ObservationError) -> ParsedMessage {
+        values.removeAll(keepingCapacity: true)
+        guard !payload.isEmpty else { throw .emptyPayload }
+        guard payload.count % stride == 0 else {
+            throw .partialObservation(byteCount: payload.count, multiple: stride)
+        }
+        let count = payload.count / stride
+        guard count <= maxObservationsPerMessage else {
+            throw .tooManyObservations(limit: maxObservationsPerMessage)
+        }
+        let n = count * dimensions
+        values.reserveCapacity(n)
+        switch format {
+        case .f64le:
+            for i in 0..<n {
+                let bits = UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+                let v = Double(bitPattern: bits)
+                guard v.isFinite else { throw nonFinite(i, v) }
+                values.append(v)
+            }
+        case .f32le:
+            for i in 0..<n {
+                let bits = UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+                let v = Float(bitPattern: bits)
+                guard v.isFinite else { throw nonFinite(i, Double(v)) }
+                values.append(Double(v))
+            }
+        }
+        var result = ParsedMessage()
+        result.count = count
+        result.isBatch = count > 1
+        return result
+    }
+
+    private func nonFinite(_ index: Int, _ value: Double) -> ObservationError {
+        .nonFiniteValue(index: index, dimensions: dimensions, kind: .init(value))
+    }
+}

@@ -1,0 +1,209 @@
+/// An append-only JSON writer into a reusable byte buffer, for the daemon's output
+/// messages (posteriors, params, errors, control replies).
+///
+/// One posterior goes out per input message, so building it must not allocate:
+/// `reset()` keeps the buffer's capacity, numbers are formatted on the stack, and the
+/// request's `id` is copied verbatim (`raw`) instead of being decoded and re-encoded.
+/// Commas are inserted automatically; the caller only says where containers begin and
+/// end. The writer does not check nesting: it trusts its (few, tested) callers.
+///
+/// Doubles are written in the shortest form that parses back to the same bits, so a
+/// consumer sees exactly the value the model computed. JSON has no NaN or infinity;
+/// those are written as `null` rather than producing a message nobody can parse.
+public struct JSONWriter: Sendable {
+    public private(set) var bytes: [UInt8]
+    /// Whether the next value or key needs a separating comma.
+    private var needsComma = false
+
+    public init(capacity: Int = 1024) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Starts a new message, keeping the buffer's capacity.
+    public mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        needsComma = false
+    }
+
+    /// The written bytes, for handing to a socket without copying.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes(body)
+    }
+
+    // MARK: Structure
+
+    public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
+    public mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
+    public mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma = false }
+    public mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+
+    /// An object key. Static keys are the protocol's own names and need no escaping.
+    public mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        appendStatic(name)
+        appendStatic("\":")
+        needsComma = false
+    }
+
+    /// A key that is not known at compile time (e.g. a model name); escaped.
+    public mutating func key(_ name: String) {
+        separate()
+        appendEscaped(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    // MARK: Values
+
+    public mutating func string(_ value: String) {
+        separate()
+        appendEscaped(value)
+        needsComma = true
+    }
+
+    /// A string from UTF-8 bytes, e.g. a sequence name taken from the input payload.
+    /// The bytes must be valid UTF-8 (the parser guarantees it for what it returns).
+    public mutating func string(utf8 value: UnsafeRawBufferPointer) {
+        separate()
+        appendEscaped(value.assumingMemoryBound(to: UInt8.self))
+        needsComma = true
+    }
+
+    /// Already-valid JSON copied verbatim, e.g. the request's `id` from `ParsedMessage.idRange`.
+    public mutating func raw(_ json: UnsafeRawBufferPointer) {
+        separate()
+        bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
+    public mutating func null() {
+        separate()
+        appendStatic("null")
+        needsComma = true
+    }
+
+    public mutating func bool(_ value: Bool) {
+        separate()
+        appendStatic(value ? "true" : "false")
+        needsComma = true
+    }
+
+    public mutating func int(_ value: Int) {
+        separate()
+        appendInt(value)
+        needsComma = true
+    }
+
+    public mutating func double(_ value: Double) {
+        separate()
+        appendDouble(value)
+        needsComma = true
+    }
+
+    public mutating func doubles(_ values: UnsafeBufferPointer<Double>) {
+        beginArray()
+        for (i, v) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendDouble(v)
+        }
+        endArray()
+    }
+
+    public mutating func doubles(_ values: [Double]) {
+        values.withUnsafeBufferPointer { doubles($0) }
+    }
+
+    public mutating func ints(_ values: UnsafeBufferPointer<Int>) {
+        beginArray()
+        for (i, v) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendInt(v)
+        }
+        endArray()
+    }
+
+    public mutating func ints(_ values: [Int]) {
+        values.withUnsafeBufferPointer { ints($0) }
+    }
+
+    // MARK: Formatting
+
+    /// Static text without an intermediate array (array literals may allocate).
+    @inline(__always) private mutating func appendStatic(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    @inline(__always) private mutating func separate() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+    }
+
+    private mutating func appendInt(_ value: Int) {
+        // 20 digits hold |Int.min|; the magnitude is taken as UInt so Int.min works.
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var i = 20
+            repeat {
+                i -= 1
+                digits[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude != 0
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i..<20]))
+        }
+    }
+
+    private mutating func appendDouble(_ value: Double) {
+        guard value.isFinite else {
+            appendStatic("null")
+            return
+        }
+        // The standard library's printer (SwiftDtoa) is shortest-round-trip and, through
+        // `TextOutputStream._writeASCII`, hands us its stack buffer: no String is made.
+        // Its finite output ("0.1", "1e-05", "-0.0", "5e-324") is valid JSON as is.
+        var sink = ByteSink()
+        swap(&sink.bytes, &bytes)
+        value.write(to: &sink)
+        swap(&sink.bytes, &bytes)
+    }
+
+    private mutating func appendEscaped(_ value: String) {
+        var value = value
+        value.withUTF8 { appendEscaped($0) }
+    }
+
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var runStart = 0
+        for (i, b) in utf8.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+            runStart = i + 1
+            bytes.append(UInt8(ascii: "\\"))
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(b)
+            case 0x0A: bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "t"))
+            case 0x08: bytes.append(UInt8(ascii: "b"))
+            case 0x0C: bytes.append(UInt8(ascii: "f"))
+            default:
+                let hex: StaticString = "0123456789abcdef"
+                appendStatic("u00")
+                bytes.append(hex.utf8Start[Int(b >> 4)])
+                bytes.append(hex.utf8Start[Int(b & 0xF)])
+            }
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Receives the standard library's number formatting as bytes.
+private struct ByteSink: TextOutputStream {
+    var bytes: [UInt8] = []
+
+    mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
+
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
+}
