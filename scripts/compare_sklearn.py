@@ -149,6 +149,9 @@ def main():
     if args.observations < 16 or args.repeats < 1:
         ap.error("need --observations >= 16 and --repeats >= 1")
 
+    if not os.access(args.latentd, os.X_OK):
+        sys.exit(f"compare_sklearn: no latentd at {args.latentd} (swift build -c release, or --latentd PATH)")
+
     limit = threadpool_limits(limits=args.blas_threads) if args.blas_threads > 0 else None
     rows = []
     for cov, k, d in SIZES:
