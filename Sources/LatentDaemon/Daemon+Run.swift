@@ -59,7 +59,7 @@ extension Daemon {
             "output": "\(config.output.bind)", "control": "\(config.control.bind)",
         ])
 
-        let topic = Message(), payload = Message(), extra = Message()
+        let topic = Message(), payload = Message()
         var nextCheckpoint = monotonicSeconds() + config.checkpoint.interval.seconds
         let watchdogPeriod = notifier.watchdogInterval.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 }
         var nextWatchdog = monotonicSeconds()
@@ -91,7 +91,7 @@ extension Daemon {
             if poller.isReadable(controlToken) { serveControl(sockets) }
             if poller.isReadable(monitorToken) { handleMonitorEvents(sockets) }
             if poller.isReadable(inputToken) {
-                drainInput(sockets, topic: topic, payload: payload, extra: extra)
+                drainInput(sockets, topic: topic, payload: payload)
             }
         }
         try? notifier.stopping()
@@ -106,7 +106,7 @@ extension Daemon {
 
     /// Receives up to a bounded number of messages, so that the control socket and
     /// signals are served between bursts even when the input never goes quiet.
-    func drainInput(_ s: Sockets, topic: Message, payload: Message, extra: Message) {
+    func drainInput(_ s: Sockets, topic: Message, payload: Message) {
         for _ in 0..<4096 {
             guard (try? s.input.receive(into: topic, dontWait: true)) == true else { return }
             received += 1
@@ -125,9 +125,9 @@ extension Daemon {
             }
             guard (try? s.input.receive(into: payload, dontWait: true)) == true else { continue }
             if payload.more {
-                let dropped = (try? s.input.skipRemainingParts(using: extra)) ?? 0
+                let dropped = (try? s.input.skipRemainingParts(using: payload)) ?? 0
                 topic.withUnsafeBytes { t in
-                    rejectInput("expected 2 frames [topic, payload], got \(2 + dropped)", topic: t, sink: s.sink, now: now)
+                    rejectInput("expected 2 frames [topic, payload], got \(2 + dropped) frames", topic: t, sink: s.sink, now: now)
                 }
                 continue
             }

@@ -21,7 +21,7 @@ import Testing
             ([Array("m".utf8), Array(#"{"x":[1,2]}"#.utf8), Array("extra".utf8)], "3 frames"),
             ([Array(#"m{"x":[1,2]}"#.utf8)], "topic payload"),
             ([Array("bin".utf8), [UInt8](repeating: 0, count: 12)], "12"),
-            ([Array("bin".utf8), [UInt8](repeating: 0xFF, count: 16)], "finite"),
+            ([Array("bin".utf8), [UInt8](repeating: 0xFF, count: 16)], "NaN"),
         ]
     }()
 
