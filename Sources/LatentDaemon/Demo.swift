@@ -65,11 +65,14 @@ public enum Demo {
         var rng = Xoshiro256StarStar(seed: 2026)
         var sent = 0, posteriors = 0, anomaliesSent = 0, anomaliesFlagged = 0
         var lastParams = "", version = 0
+        /// Readings published before the daemon's subscription arrived are lost (PUB/SUB
+        /// slow joiner); they are the ones before the first id that comes back.
+        var lostAtStart = 0
         var logliks: [Double] = []
         let start = monotonicSeconds()
         var nextReport = start + 1
         let message = Message()
-        while posteriors < total {
+        while posteriors < total - lostAtStart {
             let due = Int((monotonicSeconds() - start) * rate) + 1
             while sent < min(due, total) {
                 let anomaly = sent > 1000 && rng.uniform() < 0.002
@@ -88,6 +91,7 @@ public enum Demo {
                     version = object["version"] as? Int ?? version
                     lastParams = describe(object["params"])
                 } else {
+                    if posteriors == 0, let first = object["id"] as? Int { lostAtStart = first }
                     posteriors += 1
                     if let ll = object["loglik"] as? Double {
                         logliks.append(ll)
@@ -102,7 +106,7 @@ public enum Demo {
                 print(String(format: "[%4.1fs] sent %6d  labelled %6d  params v%-4d  mean loglik %7.3f  anomalies flagged %d/%d",
                              monotonicSeconds() - start, sent, posteriors, version, meanLL, anomaliesFlagged, anomaliesSent))
             }
-            if posteriors < total { usleep(posteriors == 0 ? 20_000 : 1_000) }
+            if posteriors < total - lostAtStart { usleep(posteriors == 0 ? 20_000 : 1_000) }
             if monotonicSeconds() - start > Double(total) / rate + 30 {
                 print("demo: timed out waiting for posteriors")
                 break
