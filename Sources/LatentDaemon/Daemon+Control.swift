@@ -91,6 +91,7 @@ extension Daemon {
         w.key("received"); w.int(received)
         w.key("rejected"); w.int(inputErrors.count + hosts.reduce(0) { $0 + $1.rejected })
         w.key("disconnects"); w.int(disconnects)
+        w.key("reloads"); w.int(reloads)
         w.key("published"); w.int(s.sink.sent)
         w.key("publish_dropped"); w.int(s.sink.dropped)
         w.key("checkpoint_failures"); w.int(checkpoints.failures.withLock { $0 })

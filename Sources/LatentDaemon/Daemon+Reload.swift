@@ -38,6 +38,7 @@ extension Daemon {
             comparable.publish = host.config.publish
             if comparable != host.config { ignored.append("models[\(i)] (other than publish)") }
         }
+        reloads += 1
         logger.info("reload: applied \(applied.isEmpty ? "nothing" : applied.joined(separator: ", "))")
         if !ignored.isEmpty {
             logger.warning("reload: changes to \(ignored.joined(separator: ", ")) need a restart and were not applied")

@@ -18,6 +18,7 @@ public final class Daemon {
     // Counters for `status`.
     var received = 0
     var disconnects = 0
+    var reloads = 0
     var inputErrors: ErrorReporter
     /// Per model, the state marker at its last checkpoint (skip unchanged models).
     var checkpointMarkers: [String: Int] = [:]

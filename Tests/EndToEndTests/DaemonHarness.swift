@@ -67,8 +67,11 @@ final class DaemonHarness {
     }
 
     /// Starts the daemon and waits until it answers `status` and passes a sync message.
-    func start(sync: Bool = true) throws {
+    func start(sync: Bool = true, environment: [String: String] = [:]) throws {
         let p = Process()
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = ["run", "--config", configPath, "--log-level", "debug"]
         let log = FileHandle(forWritingAtPath: "\(dir)/daemon.log") ?? {
