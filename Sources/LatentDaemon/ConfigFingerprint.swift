@@ -110,16 +110,3 @@ func fnv1a64(_ text: String) -> UInt64 {
     return hash
 }
 
-/// `"a\"b"`: quotes and backslashes escaped, control characters as \u{..}.
-private func quoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case _ where scalar.value < 0x20: out += "\\u{\(String(scalar.value, radix: 16))}"
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}

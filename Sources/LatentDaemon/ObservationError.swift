@@ -84,8 +84,9 @@ public enum ObservationError: Error, Equatable, Sendable, CustomStringConvertibl
     }
 }
 
-/// A JSON-style quoted rendering for error messages, so odd keys stay readable.
-private func quoted(_ s: String) -> String {
+/// A JSON-style quoted rendering (error messages, the config fingerprint), so odd
+/// keys stay readable and distinct strings never render alike.
+func quoted(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
         switch scalar {
