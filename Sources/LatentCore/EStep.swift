@@ -11,38 +11,55 @@ extension GaussianMixture {
         _ x: UnsafePointer<Double>, into logJoint: UnsafeMutablePointer<Double>,
         scratch: UnsafeMutablePointer<Double>
     ) -> Double {
+        fillLogJoint(x, into: logJoint, scratch: scratch)
+        return logSumExp(logJoint, components)
+    }
+
+    /// The per-component terms of `logJoint` without the normalizer.
+    @inline(__always)
+    func fillLogJoint(
+        _ x: UnsafePointer<Double>, into logJoint: UnsafeMutablePointer<Double>,
+        scratch: UnsafeMutablePointer<Double>
+    ) {
         let k = components, d = dimensions
         means.withUnsafeBufferPointer { mu in
             precisionFactors.withUnsafeBufferPointer { pf in
                 logNormalizers.withUnsafeBufferPointer { ln in
                     let mu = mu.baseAddress!, pf = pf.baseAddress!, ln = ln.baseAddress!
-                    for j in 0..<k {
-                        let m = mu + j * d
-                        var maha = 0.0
-                        switch covarianceType {
-                        case .diag:
-                            let p = pf + j * d
+                    // One loop per covariance type, so the inner loops carry no branches.
+                    switch covarianceType {
+                    case .diag:
+                        for j in 0..<k {
+                            let m = mu + j * d, p = pf + j * d
+                            var maha = 0.0
                             for i in 0..<d { let z = x[i] - m[i]; maha += z * z * p[i] }
-                        case .spherical:
+                            logJoint[j] = ln[j] - 0.5 * maha
+                        }
+                    case .spherical:
+                        for j in 0..<k {
+                            let m = mu + j * d
                             var s = 0.0
                             for i in 0..<d { let z = x[i] - m[i]; s += z * z }
-                            maha = s * pf[j]
-                        case .full, .tied:
-                            let l = covarianceType == .full ? pf + j * d * d : pf
+                            logJoint[j] = ln[j] - 0.5 * s * pf[j]
+                        }
+                    case .full, .tied:
+                        let blockStride = covarianceType == .full ? d * d : 0
+                        for j in 0..<k {
+                            let m = mu + j * d, l = pf + j * blockStride
                             for i in 0..<d { scratch[i] = x[i] - m[i] }
+                            var maha = 0.0
                             for i in 0..<d {
                                 let row = l + i * d
                                 var y = 0.0
                                 for p in 0...i { y += row[p] * scratch[p] }
                                 maha += y * y
                             }
+                            logJoint[j] = ln[j] - 0.5 * maha
                         }
-                        logJoint[j] = ln[j] - 0.5 * maha
                     }
                 }
             }
         }
-        return logSumExp(logJoint, k)
     }
 
     /// Responsibilities γ_k(x) = p(z=k | x) (Bishop eq. 9.23) written into
@@ -52,9 +69,21 @@ extension GaussianMixture {
         _ x: UnsafePointer<Double>, into resp: UnsafeMutablePointer<Double>,
         scratch: UnsafeMutablePointer<Double>
     ) -> Double {
-        let logLikelihood = logJoint(x, into: resp, scratch: scratch)
-        for j in 0..<components { resp[j] = _exp(resp[j] - logLikelihood) }
-        return logLikelihood
+        fillLogJoint(x, into: resp, scratch: scratch)
+        // Normalize in place: one exp per component (exp dominates the cost of a
+        // diagonal E-step), then a single log for the log-likelihood.
+        let k = components
+        var m = -Double.infinity
+        for j in 0..<k where resp[j] > m { m = resp[j] }
+        guard m.isFinite else {
+            for j in 0..<k { resp[j] = 1 / Double(k) }
+            return m
+        }
+        var total = 0.0
+        for j in 0..<k { let e = _exp(resp[j] - m); resp[j] = e; total += e }
+        let inverse = 1 / total
+        for j in 0..<k { resp[j] *= inverse }
+        return m + _log(total)
     }
 
     /// Convenience for tests and non-hot callers.
