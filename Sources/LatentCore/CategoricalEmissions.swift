@@ -1,0 +1,82 @@
+/// Categorical emissions: state j emits symbol m with probability B[j][m].
+/// An observation is one double holding the symbol index.
+public struct CategoricalEmissions: EmissionModel {
+    public let states: Int
+    public let symbols: Int
+    /// N×M row-major, rows sum to 1.
+    public private(set) var probabilities: [Double]
+    private var logProbabilities: [Double]
+
+    public init(states: Int, symbols: Int, probabilities: [Double]) throws(MixtureError) {
+        guard states >= 1, symbols >= 1, probabilities.count == states * symbols else {
+            throw .shape("emissions must be \(states)×\(symbols), got \(probabilities.count) values")
+        }
+        guard probabilities.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw .invalidWeights("emission probabilities must be finite and non-negative")
+        }
+        var p = probabilities
+        for j in 0..<states {
+            let total = p[(j * symbols)..<((j + 1) * symbols)].reduce(0, +)
+            guard total > 0 else { throw .invalidWeights("emission row \(j) is all zero") }
+            for m in 0..<symbols { p[j * symbols + m] /= total }
+        }
+        self.states = states
+        self.symbols = symbols
+        self.probabilities = p
+        logProbabilities = p.map { _log($0) }
+    }
+
+    public var observationWidth: Int { 1 }
+    public var scratchCount: Int { 1 }
+
+    @inline(__always)
+    public func logDensities(_ x: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
+        let m = Int(x[0])
+        for j in 0..<states { out[j] = logProbabilities[j * symbols + m] }
+    }
+
+    public func emptyStatistics() -> SymbolCounts { SymbolCounts(states: states, symbols: symbols) }
+
+    /// B[j][m] ∝ max(Σ_t γ_t(j)·[x_t = m] + c − 1, 0) (Rabiner 1989, eq. 40c, with a Dirichlet prior).
+    public init(statistics: SymbolCounts, options: EmissionOptions) throws(MixtureError) {
+        let c = options.symbolConcentration
+        var p = statistics.counts.map { max($0 + c - 1, 0) }
+        for j in 0..<statistics.states {
+            let row = (j * statistics.symbols)..<((j + 1) * statistics.symbols)
+            if p[row].reduce(0, +) <= 0 { for i in row { p[i] = 1 } }  // a state never visited stays uniform
+        }
+        try self.init(states: statistics.states, symbols: statistics.symbols, probabilities: p)
+    }
+}
+
+/// Expected symbol counts Σ_t γ_t(j)·[x_t = m] (N×M).
+public struct SymbolCounts: EmissionStatistics {
+    public let states: Int
+    public let symbols: Int
+    public var counts: [Double]
+
+    public init(states: Int, symbols: Int) {
+        self.states = states
+        self.symbols = symbols
+        counts = [Double](repeating: 0, count: states * symbols)
+    }
+
+    @inline(__always)
+    public mutating func accumulate(_ x: UnsafePointer<Double>, gamma: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
+        let m = Int(x[0])
+        for j in 0..<states { counts[j * symbols + m] += gamma[j] }
+    }
+
+    public mutating func scale(by factor: Double) { for i in counts.indices { counts[i] *= factor } }
+
+    public mutating func blend(toward other: SymbolCounts, step eta: Double) {
+        for i in counts.indices { counts[i] = (1 - eta) * counts[i] + eta * other.counts[i] }
+    }
+
+    public mutating func reset() { for i in counts.indices { counts[i] = 0 } }
+
+    public var arrays: [[Double]] {
+        get { [counts] }
+        set { counts = newValue[0] }
+    }
+}

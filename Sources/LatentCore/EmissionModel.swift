@@ -1,0 +1,87 @@
+/// The emission side of a hidden Markov model: p(x | z = j) and its statistics.
+///
+/// A protocol because there are real alternatives (Gaussian, categorical)
+/// behind the same forward–backward, Viterbi and Baum–Welch code. Every
+/// observation is `observationWidth` doubles: a D-vector, or one symbol index.
+public protocol EmissionModel: Sendable, Equatable {
+    associatedtype Statistics: EmissionStatistics
+    var states: Int { get }
+    var observationWidth: Int { get }
+    /// Doubles of scratch `logDensities` and `accumulate` need.
+    var scratchCount: Int { get }
+    /// log p(x | z = j) for every state j.
+    func logDensities(_ x: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>)
+    func emptyStatistics() -> Statistics
+    /// The emission M-step.
+    init(statistics: Statistics, options: EmissionOptions) throws(MixtureError)
+}
+
+/// Emission sufficient statistics: γ-weighted sums that blend like the GMM's.
+public protocol EmissionStatistics: Sendable, Equatable {
+    mutating func accumulate(_ x: UnsafePointer<Double>, gamma: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>)
+    mutating func scale(by factor: Double)
+    mutating func blend(toward other: Self, step eta: Double)
+    mutating func reset()
+    /// Every array, in a fixed order, for exact encoding.
+    var arrays: [[Double]] { get set }
+}
+
+/// Regularization of the emission M-step.
+public struct EmissionOptions: Sendable, Hashable {
+    /// Gaussian: the mixture M-step's options (reg_covar and the covariance prior).
+    public var gaussian: MStepOptions
+    /// Categorical: Dirichlet concentration on each state's symbol distribution (1 = none).
+    public var symbolConcentration: Double
+
+    public init(gaussian: MStepOptions = MStepOptions(), symbolConcentration: Double = 1) {
+        self.gaussian = gaussian
+        self.symbolConcentration = symbolConcentration
+    }
+}
+
+extension MixtureStatistics: EmissionStatistics {
+    public var arrays: [[Double]] {
+        get { [counts, sums, secondMoments] }
+        set { counts = newValue[0]; sums = newValue[1]; secondMoments = newValue[2] }
+    }
+}
+
+/// Gaussian emissions: one Gaussian per state. The densities and statistics are
+/// the mixture's own code, with equal weights so that log N(x | μ_j, Σ_j) is the
+/// mixture's log-joint plus log N.
+public struct GaussianEmissions: EmissionModel {
+    public private(set) var densities: GaussianMixture
+    private let logStates: Double
+
+    public init(states: Int, means: [Double], covariances: [Double], covarianceType: CovarianceType) throws(MixtureError) {
+        densities = try GaussianMixture(
+            weights: [Double](repeating: 1, count: states), means: means, covariances: covariances, covarianceType: covarianceType)
+        logStates = _log(Double(states))
+    }
+
+    public var states: Int { densities.components }
+    public var observationWidth: Int { densities.dimensions }
+    public var scratchCount: Int { max(densities.dimensions, packedCount(densities.dimensions)) }
+
+    @inline(__always)
+    public func logDensities(_ x: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
+        densities.fillLogJoint(x, into: out, scratch: scratch)
+        for j in 0..<states { out[j] += logStates }
+    }
+
+    public func emptyStatistics() -> MixtureStatistics {
+        MixtureStatistics(components: states, dimensions: observationWidth, covarianceType: densities.covarianceType)
+    }
+
+    /// Means and covariances from γ-weighted statistics; the mixture weights the
+    /// M-step also computes play no part in emissions and are dropped.
+    public init(statistics: MixtureStatistics, options: EmissionOptions) throws(MixtureError) {
+        let fitted = try GaussianMixture(statistics: statistics, options: options.gaussian)
+        try self.init(states: fitted.components, means: fitted.means, covariances: fitted.covariances,
+                      covarianceType: fitted.covarianceType)
+    }
+
+    public var means: [Double] { densities.means }
+    public var covariances: [Double] { densities.covariances }
+    public var covarianceType: CovarianceType { densities.covarianceType }
+}

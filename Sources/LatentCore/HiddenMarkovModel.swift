@@ -1,0 +1,90 @@
+/// A hidden Markov model's parameters: start distribution π, transition matrix
+/// A (N×N row-major, rows sum to 1) and emissions.
+public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
+    public let states: Int
+    public private(set) var start: [Double]
+    public private(set) var transitions: [Double]
+    public private(set) var emissions: Emissions
+    var logStart: [Double]
+    var logTransitions: [Double]
+
+    public init(start: [Double], transitions: [Double], emissions: Emissions) throws(MixtureError) {
+        let n = start.count
+        guard n >= 1, transitions.count == n * n, emissions.states == n else {
+            throw .shape("an HMM with \(n) states needs \(n)×\(n) transitions and \(n) emission states")
+        }
+        guard start.allSatisfy({ $0 >= 0 && $0.isFinite }), transitions.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw .invalidWeights("start and transition probabilities must be finite and non-negative")
+        }
+        let startTotal = start.reduce(0, +)
+        guard startTotal > 0 else { throw .invalidWeights("start probabilities are all zero") }
+        var a = transitions
+        for i in 0..<n {
+            let total = a[(i * n)..<((i + 1) * n)].reduce(0, +)
+            guard total > 0 else { throw .invalidWeights("transition row \(i) is all zero") }
+            for j in 0..<n { a[i * n + j] /= total }
+        }
+        states = n
+        self.start = start.map { $0 / startTotal }
+        self.transitions = a
+        self.emissions = emissions
+        logStart = self.start.map { _log($0) }
+        logTransitions = a.map { _log($0) }
+    }
+
+    /// prior_j = Σ_i p_i A_ij: the predicted state distribution one step on.
+    @inline(__always)
+    func predict(_ p: UnsafePointer<Double>, into prior: UnsafeMutablePointer<Double>) {
+        let n = states
+        for j in 0..<n { prior[j] = 0 }
+        transitions.withUnsafeBufferPointer { a in
+            for i in 0..<n {
+                let pi = p[i]
+                if pi == 0 { continue }
+                let row = a.baseAddress! + i * n
+                for j in 0..<n { prior[j] += pi * row[j] }
+            }
+        }
+    }
+
+    /// Scaled emission likelihoods e_j = exp(log p(x | j) − m); returns m.
+    @inline(__always)
+    static func scaledLikelihoods(_ logD: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
+        var m = -Double.infinity
+        for j in 0..<n where logD[j] > m { m = logD[j] }
+        if !m.isFinite { for j in 0..<n { logD[j] = 0 }; return m }
+        for j in 0..<n { logD[j] = _exp(logD[j] - m) }
+        return m
+    }
+
+    /// One step of the normalized forward filter (Rabiner 1989, eqs. 91–92):
+    /// α_t ∝ e(x_t) ⊙ prior, where prior is π at the first observation and
+    /// α_{t−1}A after. Returns log p(x_t | x_1..t−1); nothing underflows
+    /// however long the sequence, because α is renormalized every step.
+    /// `previous` nil means the sequence starts here. `scratch` needs
+    /// N + emissions.scratchCount doubles.
+    @inline(__always)
+    public func forwardStep(
+        _ x: UnsafePointer<Double>, previous: UnsafePointer<Double>?, into alpha: UnsafeMutablePointer<Double>,
+        scratch: UnsafeMutablePointer<Double>
+    ) -> Double {
+        let n = states
+        let e = scratch
+        emissions.logDensities(x, into: e, scratch: scratch + n)
+        let shift = Self.scaledLikelihoods(e, n)
+        if let previous { predict(previous, into: alpha) } else { for j in 0..<n { alpha[j] = start[j] } }
+        var c = 0.0
+        for j in 0..<n { alpha[j] *= e[j]; c += alpha[j] }
+        guard c > 0, shift.isFinite else {
+            // Impossible under the model: keep the prediction, report −∞.
+            if let previous { predict(previous, into: alpha) } else { for j in 0..<n { alpha[j] = start[j] } }
+            return -.infinity
+        }
+        let inverse = 1 / c
+        for j in 0..<n { alpha[j] *= inverse }
+        return _log(c) + shift
+    }
+
+    /// Scratch doubles `forwardStep` needs.
+    public var stepScratchCount: Int { states + emissions.scratchCount }
+}

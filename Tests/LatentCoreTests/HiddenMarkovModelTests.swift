@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import LatentCore
+
+@Suite struct HiddenMarkovModelTests {
+    /// Wikipedia's rainy/sunny example: states Rainy, Sunny; symbols walk, shop, clean.
+    static func weather() throws -> HiddenMarkovModel<CategoricalEmissions> {
+        try HiddenMarkovModel(
+            start: [0.6, 0.4], transitions: [0.7, 0.3, 0.4, 0.6],
+            emissions: CategoricalEmissions(states: 2, symbols: 3, probabilities: [0.1, 0.4, 0.5, 0.6, 0.3, 0.1]))
+    }
+
+    @Test func textbookViterbiPath() throws {
+        let (path, logP) = try Self.weather().viterbi([0, 1, 2])  // walk, shop, clean
+        #expect(path == [1, 0, 0])  // Sunny, Rainy, Rainy
+        #expect(abs(exp(logP) - 0.01344) < 1e-12)
+    }
+
+    @Test func forwardFilterMatchesBruteForceEnumeration() throws {
+        let model = try Self.weather()
+        let xs: [Double] = [0, 1, 2, 2, 0]
+        // p(x) by summing over all 2^5 paths.
+        var total = 0.0
+        for code in 0..<(1 << xs.count) {
+            var p = 1.0, previous = -1
+            for (t, x) in xs.enumerated() {
+                let z = (code >> t) & 1
+                p *= (t == 0 ? model.start[z] : model.transitions[previous * 2 + z])
+                p *= model.emissions.probabilities[z * 3 + Int(x)]
+                previous = z
+            }
+            total += p
+        }
+        let (ll, _, predictive) = model.filter(xs)
+        #expect(abs(ll - log(total)) < 1e-12)
+        #expect(abs(predictive.reduce(0, +) - ll) < 1e-12)
+    }
+
+    @Test func millionStepSequenceDoesNotUnderflow() throws {
+        let model = try Self.weather()
+        var rng = Xoshiro256StarStar(seed: 9)
+        let xs = (0..<1_000_000).map { _ in Double(rng.next() % 3) }
+        let (ll, filtered, _) = model.filter(xs)
+        #expect(ll.isFinite && ll < -500_000)
+        let last = Array(filtered.suffix(2))
+        #expect(last.allSatisfy(\.isFinite) && abs(last.reduce(0, +) - 1) < 1e-12)
+        let (path, logP) = model.viterbi(xs)
+        #expect(path.count == 1_000_000 && logP.isFinite && logP <= ll)
+    }
+
+    @Test func windowedCountsEqualWholeSequenceCountsAtTheirSum() throws {
+        // Chaining windows through the filtered distribution counts every
+        // transition exactly once: the totals are those of the whole sequence.
+        let model = try Self.weather()
+        var rng = Xoshiro256StarStar(seed: 4)
+        let xs = (0..<200).map { _ in Double(rng.next() % 3) }
+        let whole = model.expectedCounts([xs]).statistics
+        var windowed = HMMStatistics(states: 2, emission: model.emissions.emptyStatistics())
+        var workspace = HMMWorkspace()
+        var previous: [Double]? = nil
+        let (_, filtered, _) = model.filter(xs)
+        var logLikelihood = 0.0
+        for start in stride(from: 0, to: 200, by: 64) {
+            let count = min(64, 200 - start)
+            logLikelihood += xs.withUnsafeBufferPointer { p in
+                if let prev = previous {
+                    return prev.withUnsafeBufferPointer { model.forwardBackward(p.baseAddress! + start, count: count, previous: $0.baseAddress!, statistics: &windowed, workspace: &workspace) }
+                }
+                return model.forwardBackward(p.baseAddress! + start, count: count, previous: nil, statistics: &windowed, workspace: &workspace)
+            }
+            previous = Array(filtered[((start + count - 1) * 2)..<((start + count) * 2)])
+        }
+        #expect(abs(logLikelihood - model.filter(xs).logLikelihood) < 1e-9)
+        #expect(abs(windowed.transitions.reduce(0, +) - 199) < 1e-9)
+        #expect(abs(whole.transitions.reduce(0, +) - 199) < 1e-9)
+        #expect(abs(windowed.emission.counts.reduce(0, +) - 200) < 1e-9)
+        #expect(windowed.start == whole.start)
+    }
+
+    @Test func baumWelchNeverDecreasesTheLogLikelihood() throws {
+        for seed in UInt64(1)...15 {
+            var rng = Xoshiro256StarStar(seed: seed)
+            let sequences = (0..<5).map { _ in (0..<80).map { _ in Double(rng.next() % 3) } }
+            let noisy = try HiddenMarkovModel(
+                start: [rng.uniform() + 0.1, rng.uniform() + 0.1],
+                transitions: (0..<4).map { _ in rng.uniform() + 0.05 },
+                emissions: CategoricalEmissions(states: 2, symbols: 3, probabilities: (0..<6).map { _ in rng.uniform() + 0.05 }))
+            let (_, trace) = noisy.baumWelch(sequences, iterations: 100)
+            for i in 1..<trace.count {
+                #expect(trace[i] >= trace[i - 1] - 1e-9 * abs(trace[i - 1]), "seed \(seed) iteration \(i): \(trace[i - 1]) → \(trace[i])")
+            }
+        }
+    }
+}
