@@ -62,11 +62,12 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
     /// α_{t−1}A after. Returns log p(x_t | x_1..t−1); nothing underflows
     /// however long the sequence, because α is renormalized every step.
     /// `previous` nil means the sequence starts here. `scratch` needs
-    /// N + emissions.scratchCount doubles.
+    /// N + emissions.scratchCount doubles. `ratios`, when given, receives
+    /// e_t(j)/c_t, what a backward pass over this step needs (fixed-lag smoothing).
     @inline(__always)
     public func forwardStep(
         _ x: UnsafePointer<Double>, previous: UnsafePointer<Double>?, into alpha: UnsafeMutablePointer<Double>,
-        scratch: UnsafeMutablePointer<Double>
+        scratch: UnsafeMutablePointer<Double>, ratios: UnsafeMutablePointer<Double>? = nil
     ) -> Double {
         let n = states
         let e = scratch
@@ -78,10 +79,12 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
         guard c > 0, shift.isFinite else {
             // Impossible under the model: keep the prediction, report −∞.
             if let previous { predict(previous, into: alpha) } else { for j in 0..<n { alpha[j] = start[j] } }
+            if let ratios { for j in 0..<n { ratios[j] = 1 } }
             return -.infinity
         }
         let inverse = 1 / c
         for j in 0..<n { alpha[j] *= inverse }
+        if let ratios { for j in 0..<n { ratios[j] = e[j] * inverse } }
         return _log(c) + shift
     }
 

@@ -92,3 +92,27 @@ import LatentCore
         }
     }
 }
+
+@Test func fixedLagSmoothingEqualsForwardBackwardOnThePrefix() throws {
+    let model = try HiddenMarkovModelTests.weather()
+    var rng = Xoshiro256StarStar(seed: 12)
+    let xs = (0..<60).map { _ in Double(rng.next() % 3) }
+    let lag = 5
+    var smoother = FixedLagSmoother(lag: lag, states: 2)
+    var alpha = [Double](repeating: 0, count: 2), previous = alpha
+    var ratios = alpha, smoothed = alpha
+    var scratch = [Double](repeating: 0, count: 8)
+    for t in 0..<xs.count {
+        _ = xs.withUnsafeBufferPointer { p in
+            model.forwardStep(p.baseAddress! + t, previous: t == 0 ? nil : previous, into: &alpha, scratch: &scratch, ratios: &ratios)
+        }
+        previous = alpha
+        if smoother.push(alpha: alpha, ratios: ratios, model: model, smoothed: &smoothed, scratch: &scratch) {
+            // Reference: forward–backward on x_1..t, posterior at t − lag.
+            let gamma = model.expectedCounts([Array(xs[0...t])]).posteriors[0]
+            let expected = Array(gamma[((t - lag) * 2)..<((t - lag) * 2 + 2)])
+            #expect(abs(smoothed[0] - expected[0]) < 1e-12 && abs(smoothed[1] - expected[1]) < 1e-12, "t=\(t)")
+        }
+    }
+    #expect(smoother.steps == 60)
+}

@@ -1,0 +1,61 @@
+/// Fixed-lag smoothing: p(z_{t−L} | x_1..t), published L steps after the
+/// observation, by a backward pass over the last L steps only (O(L·N²) per step).
+///
+/// It keeps the last L + 1 filtered distributions α and the ratios e_s/c_s of
+/// the forward filter in rings, so memory per sequence is (L + 1)·2N doubles.
+public struct FixedLagSmoother: Sendable, Equatable {
+    public let lag: Int
+    public let states: Int
+    public internal(set) var alphas: [Double]
+    public internal(set) var ratios: [Double]
+    public internal(set) var steps = 0
+
+    public init(lag: Int, states: Int) {
+        self.lag = lag
+        self.states = states
+        alphas = [Double](repeating: 0, count: (lag + 1) * states)
+        ratios = alphas
+    }
+
+    /// Restores a stored smoother (checkpoints).
+    public init(lag: Int, states: Int, alphas: [Double], ratios: [Double], steps: Int) {
+        self.lag = lag
+        self.states = states
+        self.alphas = alphas
+        self.ratios = ratios
+        self.steps = steps
+    }
+
+    /// Records step t (its filtered α_t and ratios e_t/c_t). When t ≥ L, writes
+    /// p(z_{t−L} | x_1..t) into `smoothed` and returns true. `scratch`: 2N doubles.
+    public mutating func push<E>(
+        alpha: UnsafePointer<Double>, ratios r: UnsafePointer<Double>, model: HiddenMarkovModel<E>,
+        smoothed: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
+    ) -> Bool {
+        let n = states, slots = lag + 1
+        let slot = steps % slots
+        for j in 0..<n { alphas[slot * n + j] = alpha[j]; ratios[slot * n + j] = r[j] }
+        steps += 1
+        guard steps > lag else { return false }
+        // β_{t}(·) = 1; β_{s−1}(i) = Σ_j A_ij (e_s(j)/c_s) β_s(j) for s = t … t−L+1.
+        var beta = scratch, next = scratch + n
+        for j in 0..<n { beta[j] = 1 }
+        model.transitions.withUnsafeBufferPointer { ab in
+            let a = ab.baseAddress!
+            for back in 0..<lag {
+                let s = (steps - 1 - back) % slots
+                for i in 0..<n {
+                    var sum = 0.0
+                    for j in 0..<n { sum += a[i * n + j] * ratios[s * n + j] * beta[j] }
+                    next[i] = sum
+                }
+                swap(&beta, &next)
+            }
+        }
+        let target = (steps - 1 - lag) % slots
+        var total = 0.0
+        for j in 0..<n { smoothed[j] = alphas[target * n + j] * beta[j]; total += smoothed[j] }
+        if total > 0 { for j in 0..<n { smoothed[j] /= total } }
+        return true
+    }
+}
