@@ -133,7 +133,15 @@ public struct MixtureLearner: Sendable {
             finishWarmup()
             changed = true
         } else if learn && !settings.frozen {
-            changed = learnFrom(x)
+            let ll = learnFrom(x, responsibilities: resp)
+            changed = pendingCount == 0
+            // Without averaging the published model is the iterate, whose
+            // posterior learnFrom just computed: unless the parameters changed,
+            // it is this observation's posterior, so the E-step is not repeated.
+            if !changed && !settings.averaging {
+                return MixtureObservation(
+                    scored: true, logLikelihood: ll, label: argmax(resp, settings.components), parametersChanged: false)
+            }
         }
         let published = model!
         let ll = scratch.withUnsafeMutableBufferPointer {
@@ -150,18 +158,25 @@ public struct MixtureLearner: Sendable {
         return scratch.withUnsafeMutableBufferPointer { model.responsibilities(x, into: resp, scratch: $0.baseAddress!) }
     }
 
-    /// E-step under the iterate and accumulation into the pending mini-batch.
-    /// Learning happens before the posterior is computed, so a completed batch's
-    /// update is visible in that observation's posterior.
-    mutating func learnFrom(_ x: UnsafePointer<Double>) -> Bool {
+    /// E-step under the iterate (responsibilities into `resp`) and accumulation
+    /// into the pending mini-batch, followed by the stepwise update when the
+    /// mini-batch is complete. Learning happens before the posterior is
+    /// published, so a completed batch's update is visible in that observation's
+    /// posterior. Returns log p(x) under the iterate.
+    mutating func learnFrom(_ x: UnsafePointer<Double>, responsibilities resp: UnsafeMutablePointer<Double>) -> Double {
         let current = iterate!
         let k = settings.components, d = settings.dimensions
         let hard = settings.estimator == .hard
         let ll = gamma.withUnsafeMutableBufferPointer { g in
             scratch.withUnsafeMutableBufferPointer { s in
-                let ll = current.responsibilities(x, into: g.baseAddress!, scratch: s.baseAddress!)
-                if hard { makeHard(g.baseAddress!, k) }
-                pending.accumulate(x, gamma: g.baseAddress!, scratch: s.baseAddress!)
+                let ll = current.responsibilities(x, into: resp, scratch: s.baseAddress!)
+                var weights = UnsafePointer(resp)
+                if hard {
+                    for j in 0..<k { g[j] = resp[j] }
+                    makeHard(g.baseAddress!, k)
+                    weights = UnsafePointer(g.baseAddress!)
+                }
+                pending.accumulate(x, gamma: weights, scratch: s.baseAddress!)
                 return ll
             }
         }
@@ -170,9 +185,8 @@ public struct MixtureLearner: Sendable {
             for i in 0..<d { worst[i] = x[i] }
         }
         pendingCount += 1
-        guard pendingCount >= settings.batch else { return false }
-        stepwiseUpdate()
-        return true
+        if pendingCount >= settings.batch { stepwiseUpdate() }  // resets pendingCount to 0
+        return ll
     }
 
     /// s ← (1 − η_t)·s + η_t·s̄ with s̄ the mini-batch's normalized statistics,
