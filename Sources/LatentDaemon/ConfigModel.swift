@@ -1,3 +1,4 @@
+import LatentCore
 import Foundation
 
 /// One entry of `models:` (SPEC §3): a GMM or an HMM learned from one topic.
@@ -10,7 +11,8 @@ public struct ModelConfig: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable { case gmm, hmm }
 
     /// `tied` (one D×D matrix shared by all components) exists for GMMs only.
-    public enum CovarianceType: String, Sendable, Hashable, CaseIterable { case full, diag, spherical, tied }
+    /// The numerics module's own enum, so config and models cannot drift apart.
+    public typealias CovarianceType = LatentCore.CovarianceType
 
     public enum Emission: String, Sendable, Hashable, CaseIterable { case gaussian, categorical }
 

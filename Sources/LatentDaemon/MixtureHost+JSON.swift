@@ -125,12 +125,12 @@ extension MixtureHost {
         if batch {
             w.key("resps"); w.beginArray(); for x in results { w.doubles(x.resp) }; w.endArray()
             w.key("labels"); w.beginArray()
-            for x in results { w.int(x.resp.indices.max(by: { x.resp[$0] < x.resp[$1] })!) }
+            for x in results { w.int(argmax(x.resp, k)) }
             w.endArray()
             w.key("logliks"); w.beginArray(); for x in results { w.double(x.ll) }; w.endArray()
         } else {
             w.key("resp"); w.doubles(results[0].resp)
-            w.key("label"); w.int(results[0].resp.indices.max(by: { results[0].resp[$0] < results[0].resp[$1] })!)
+            w.key("label"); w.int(argmax(results[0].resp, k))
             w.key("loglik"); w.double(results[0].ll)
         }
         return nil

@@ -52,8 +52,8 @@ final class MixtureHost: ModelHost {
 
     /// Translates a validated model config into learner settings and `init` parameters.
     static func learnerSetup(_ c: ModelConfig) throws -> (LearnerSettings, GaussianMixture?) {
-        guard let k = c.components, let d = c.dimensions,
-              let type = LatentCore.CovarianceType(rawValue: c.covariance.rawValue) else {
+        let type = c.covariance
+        guard let k = c.components, let d = c.dimensions else {
             throw DaemonError("model \(c.name): a gmm needs components, dimensions and a covariance type")
         }
         var s = LearnerSettings(components: k, dimensions: d, covarianceType: type)
