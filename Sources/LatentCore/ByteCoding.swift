@@ -16,6 +16,12 @@ public struct ByteWriter: Sendable {
         write(v.count)
         for x in v { write(x) }
     }
+    /// Length-prefixed, 4 bytes each (Viterbi back-pointers: the bulk of a long sequence).
+    public mutating func write(_ v: [Int32]) {
+        write(v.count)
+        bytes.reserveCapacity(bytes.count + 4 * v.count)
+        for x in v { withUnsafeBytes(of: x.littleEndian) { bytes.append(contentsOf: $0) } }
+    }
     public mutating func write(_ s: String) {
         let utf8 = Array(s.utf8)
         write(utf8.count)
@@ -58,6 +64,18 @@ public struct ByteReader {
         if let expected, n != expected { throw DecodingFailure("array of \(n) values where \(expected) were expected") }
         var out = [Double](repeating: 0, count: n)
         for i in 0..<n { out[i] = try readDouble() }
+        return out
+    }
+    public mutating func readInt32s() throws(DecodingFailure) -> [Int32] {
+        let n = try readInt()
+        guard n >= 0, n <= (bytes.count - offset) / 4 else { throw DecodingFailure("bad array length \(n) at byte \(offset)") }
+        var out = [Int32](repeating: 0, count: n)
+        for i in 0..<n {
+            var v: UInt32 = 0
+            for b in 0..<4 { v |= UInt32(bytes[offset + b]) << (8 * UInt32(b)) }
+            out[i] = Int32(bitPattern: v)
+            offset += 4
+        }
         return out
     }
     public mutating func readString() throws(DecodingFailure) -> String {

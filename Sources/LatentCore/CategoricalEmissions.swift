@@ -8,6 +8,11 @@ public struct CategoricalEmissions: EmissionModel {
     private var logProbabilities: [Double]
 
     public init(states: Int, symbols: Int, probabilities: [Double]) throws(MixtureError) {
+        try self.init(states: states, symbols: symbols, probabilities: probabilities, normalize: true)
+    }
+
+    /// `normalize: false` keeps the probabilities' exact bits (restoring a checkpoint).
+    init(states: Int, symbols: Int, probabilities: [Double], normalize: Bool) throws(MixtureError) {
         guard states >= 1, symbols >= 1, probabilities.count == states * symbols else {
             throw .shape("emissions must be \(states)×\(symbols), got \(probabilities.count) values")
         }
@@ -18,7 +23,7 @@ public struct CategoricalEmissions: EmissionModel {
         for j in 0..<states {
             let total = p[(j * symbols)..<((j + 1) * symbols)].reduce(0, +)
             guard total > 0 else { throw .invalidWeights("emission row \(j) is all zero") }
-            for m in 0..<symbols { p[j * symbols + m] /= total }
+            if normalize { for m in 0..<symbols { p[j * symbols + m] /= total } }
         }
         self.states = states
         self.symbols = symbols

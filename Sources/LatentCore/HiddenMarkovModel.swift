@@ -9,6 +9,11 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
     var logTransitions: [Double]
 
     public init(start: [Double], transitions: [Double], emissions: Emissions) throws(MixtureError) {
+        try self.init(start: start, transitions: transitions, emissions: emissions, normalize: true)
+    }
+
+    /// `normalize: false` keeps the probabilities' exact bits (restoring a checkpoint).
+    init(start: [Double], transitions: [Double], emissions: Emissions, normalize: Bool) throws(MixtureError) {
         let n = start.count
         guard n >= 1, transitions.count == n * n, emissions.states == n else {
             throw .shape("an HMM with \(n) states needs \(n)×\(n) transitions and \(n) emission states")
@@ -22,10 +27,10 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
         for i in 0..<n {
             let total = a[(i * n)..<((i + 1) * n)].reduce(0, +)
             guard total > 0 else { throw .invalidWeights("transition row \(i) is all zero") }
-            for j in 0..<n { a[i * n + j] /= total }
+            if normalize { for j in 0..<n { a[i * n + j] /= total } }
         }
         states = n
-        self.start = start.map { $0 / startTotal }
+        self.start = normalize ? start.map { $0 / startTotal } : start
         self.transitions = a
         self.emissions = emissions
         logStart = self.start.map { _log($0) }

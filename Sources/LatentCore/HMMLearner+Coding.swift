@@ -1,0 +1,102 @@
+/// Bit-exact encoding of the learner's shared state and of its sequences.
+extension HMMLearner {
+    static var formatTag: String { "hmm-learner-1" }
+
+    public func encode(into w: inout ByteWriter) {
+        w.write(Self.formatTag)
+        w.write(settings.states)
+        w.write(Self.shapeName(settings.shape))
+        w.write(model != nil)
+        if let model {
+            w.write(model.start)
+            w.write(model.transitions)
+            let arrays = model.emissions.parameterArrays
+            w.write(arrays.count)
+            for a in arrays { w.write(a) }
+        }
+        for s in [statistics, pending] { Self.encodeStatistics(s, into: &w) }
+        w.write(pendingCount)
+        w.write(recursiveStatistics)
+        w.write(warmupSegments.count)
+        for segment in warmupSegments { w.write(segment) }
+        w.write(warmupCount)
+        let r = rng.state
+        for word in [r.0, r.1, r.2, r.3] { w.write(word) }
+        w.write(step)
+        w.write(observations)
+        w.write(version)
+    }
+
+    /// Restores a learner for `settings`; refuses state written for another shape.
+    public init(settings: HMMLearnerSettings, decoding r: inout ByteReader) throws(DecodingFailure) {
+        self.init(settings: settings)
+        let tag = try r.readString()
+        guard tag == Self.formatTag else { throw DecodingFailure("unknown HMM learner format \"\(tag)\"") }
+        let n = try r.readInt(), shape = try r.readString()
+        guard n == settings.states, shape == Self.shapeName(settings.shape) else {
+            throw DecodingFailure("state is for N=\(n), \(shape); the model is N=\(settings.states), \(Self.shapeName(settings.shape))")
+        }
+        if try r.readBool() {
+            let start = try r.readDoubles(expected: n)
+            let transitions = try r.readDoubles(expected: n * n)
+            let count = try r.readInt()
+            guard (0...8).contains(count) else { throw DecodingFailure("implausible emission array count \(count)") }
+            var arrays: [[Double]] = []
+            for _ in 0..<count { arrays.append(try r.readDoubles()) }
+            do {
+                let emissions = try E(restoring: arrays, states: n, shape: settings.shape)
+                model = try Model(start: start, transitions: transitions, emissions: emissions, normalize: false)
+            } catch {
+                throw DecodingFailure("stored parameters are invalid: \(error)")
+            }
+        }
+        statistics = try Self.decodeStatistics(like: statistics, from: &r)
+        pending = try Self.decodeStatistics(like: pending, from: &r)
+        pendingCount = try r.readInt()
+        recursiveStatistics = try r.readDoubles()
+        let segments = try r.readInt()
+        guard segments >= 0 else { throw DecodingFailure("bad warm-up segment count \(segments)") }
+        warmupSegments = []
+        for _ in 0..<segments { warmupSegments.append(try r.readDoubles()) }
+        warmupCount = try r.readInt()
+        rng = Xoshiro256StarStar(state: (try r.readUInt64(), try r.readUInt64(), try r.readUInt64(), try r.readUInt64()))
+        step = try r.readInt()
+        observations = try r.readInt()
+        version = try r.readInt()
+    }
+
+    static func shapeName(_ shape: EmissionShape) -> String {
+        switch shape {
+        case .gaussian(let d, let type): return "gaussian D=\(d) \(type.rawValue)"
+        case .categorical(let m): return "categorical M=\(m)"
+        }
+    }
+
+    static func encodeStatistics(_ s: HMMStatistics<E.Statistics>, into w: inout ByteWriter) {
+        w.write(s.start)
+        w.write(s.transitions)
+        let arrays = s.emission.arrays
+        w.write(arrays.count)
+        for a in arrays { w.write(a) }
+    }
+
+    static func decodeStatistics(like template: HMMStatistics<E.Statistics>, from r: inout ByteReader) throws(DecodingFailure) -> HMMStatistics<E.Statistics> {
+        var s = template
+        s.start = try r.readDoubles(expected: template.start.count)
+        s.transitions = try r.readDoubles(expected: template.transitions.count)
+        let shapes = template.emission.arrays.map(\.count)
+        guard try r.readInt() == shapes.count else { throw DecodingFailure("emission statistics have the wrong number of arrays") }
+        var arrays: [[Double]] = []
+        for count in shapes { arrays.append(try r.readDoubles(expected: count)) }
+        s.emission.arrays = arrays
+        return s
+    }
+
+    /// Encodes one sequence's state (checkpoints keep in-flight sequences).
+    public func encode(_ s: HMMSequence, into w: inout ByteWriter) { s.encode(into: &w) }
+
+    public func decodeSequence(from r: inout ByteReader) throws(DecodingFailure) -> HMMSequence {
+        try HMMSequence(states: settings.states, lag: settings.lag, width: settings.shape.observationWidth,
+                        correctionCount: Self.correctionCount(settings), decoding: &r)
+    }
+}
