@@ -129,6 +129,13 @@ extension ModelConfig {
                 }
                 checkSymbols(at: "\(base).symbols", &p)
             }
+            if let states { p.require(states <= 1024, "\(base).states", "must be <= 1024 (the recursive estimator and Viterbi cost grow as N^4 and N^2)") }
+            if learning.estimator == .hard && learning.hmmEstimator == .recursive {
+                p.add("\(base).learning.estimator", "hard (Viterbi training) works window by window; it needs hmm_estimator: windowed")
+            }
+            if learning.averaging || learning.specifiedKeys.contains("averaging") {
+                p.add("\(base).learning.averaging", "only for kind gmm")
+            }
             p.require(lag >= 0, "\(base).lag", "must be >= 0")
             p.require(window >= 1, "\(base).window", "must be >= 1")
             p.require(sequenceTimeout.milliseconds > 0, "\(base).sequence_timeout", "must be > 0")

@@ -63,10 +63,15 @@ extension Daemon {
         var nextCheckpoint = monotonicSeconds() + config.checkpoint.interval.seconds
         let watchdogPeriod = notifier.watchdogInterval.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 }
         var nextWatchdog = monotonicSeconds()
+        var nextTick = monotonicSeconds() + 1
         var stopping = false
         while !stopping {
             let now = monotonicSeconds()
-            var deadline = nextCheckpoint
+            if now >= nextTick {
+                for host in hosts { host.tick(sink: sockets.sink, now: now) }
+                nextTick = now + 1
+            }
+            var deadline = min(nextCheckpoint, nextTick)
             if let watchdogPeriod {
                 if now >= nextWatchdog { try? notifier.watchdog(); nextWatchdog = now + watchdogPeriod }
                 deadline = min(deadline, nextWatchdog)

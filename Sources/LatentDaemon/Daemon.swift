@@ -1,4 +1,5 @@
 import Foundation
+import LatentCore
 import Logging
 import ZeroMQ
 
@@ -41,7 +42,8 @@ public final class Daemon {
         for model in config.models {
             switch model.kind {
             case .gmm: hosts.append(try MixtureHost(config: model))
-            case .hmm: throw DaemonError("model \(model.name): kind hmm is not supported by this build yet")
+            case .hmm where model.isCategorical: hosts.append(try HMMHost<CategoricalEmissions>(config: model))
+            case .hmm: hosts.append(try HMMHost<GaussianEmissions>(config: model))
             }
         }
         try loadCheckpoints()

@@ -28,6 +28,9 @@ protocol ModelHost: AnyObject {
     /// Publishes the current parameters on `params/<model>`.
     func publishParams(sink: OutputSink)
 
+    /// Time-driven work (HMM: ending sequences idle past `sequence_timeout`).
+    func tick(sink: OutputSink, now: Double)
+
     /// Applies a reloaded `publish` block (SIGHUP).
     func updatePublish(_ publish: PublishConfig)
     /// Forget everything learned and start again (control `reset`).
@@ -36,4 +39,8 @@ protocol ModelHost: AnyObject {
     func snapshot() -> [UInt8]
     /// Restores a snapshot written by `snapshot()`; throws a readable reason.
     func restore(_ payload: [UInt8]) throws
+}
+
+extension ModelHost {
+    func tick(sink: OutputSink, now: Double) {}
 }

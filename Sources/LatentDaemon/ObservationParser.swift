@@ -130,7 +130,8 @@ public struct ObservationParser: Sendable {
         }
         s.skipWhitespace()
         guard s.atEnd else { throw .trailingGarbage(offset: s.pos) }
-        guard seen & (Key.x.bit | Key.xs.bit) != 0 else { throw .missingObservations }
+        // An HMM sequence can be ended (or reset) without a last observation.
+        guard seen & (Key.x.bit | Key.xs.bit) != 0 || result.end || result.reset else { throw .missingObservations }
         return result
     }
 
