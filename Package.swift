@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "LatentCoreTests", dependencies: ["LatentCore", "CAllocationCounter"], exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "LatentDaemonTests", dependencies: ["LatentDaemon"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["latentd", "LatentDaemon", "ZeroMQ"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["latentd", "LatentCore", "LatentDaemon", "ZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]
 )

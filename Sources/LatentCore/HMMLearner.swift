@@ -283,11 +283,27 @@ public struct HMMLearner<E: SeedableEmissions>: Sendable {
     /// Scores a whole sequence without learning or touching any live sequence
     /// (the control socket's `score`): filtered and smoothed posteriors (T×N),
     /// predictive log-likelihoods, the Viterbi path and log p(x_1..T).
-    public func score(_ xs: [Double]) -> (filtered: [Double], smoothed: [Double], predictive: [Double],
-                                           path: [Int], logLikelihood: Double)? {
+    public func score(_ xs: [Double]) -> HMMScore? {
         guard let model else { return nil }
         let f = model.filter(xs)
         let (_, _, posteriors) = model.expectedCounts([xs])
-        return (f.filtered, posteriors[0], f.predictive, model.viterbi(xs).path, f.logLikelihood)
+        let v = model.viterbi(xs)
+        return HMMScore(filtered: f.filtered, smoothed: posteriors[0], predictive: f.predictive, path: v.path,
+                        pathLogProbability: v.logProbability, logLikelihood: f.logLikelihood)
     }
+}
+
+/// A whole sequence scored under the current model.
+public struct HMMScore: Sendable, Equatable {
+    /// T×N p(z_t | x_1..t).
+    public var filtered: [Double]
+    /// T×N p(z_t | x_1..T).
+    public var smoothed: [Double]
+    /// log p(x_t | x_1..t−1).
+    public var predictive: [Double]
+    public var path: [Int]
+    /// log p(x_1..T, path).
+    public var pathLogProbability: Double
+    /// log p(x_1..T).
+    public var logLikelihood: Double
 }

@@ -167,6 +167,7 @@ extension HMMHost {
         r.filtered.withUnsafeBufferPointer { f in for i in 0..<t { w.int(argmax(f.baseAddress! + i * n, n)) } }
         w.endArray()
         w.key("path"); w.ints(r.path)
+        w.key("path_loglik"); w.double(r.pathLogProbability)
         return nil
     }
 }
