@@ -100,3 +100,28 @@ extension HMMLearner {
                         correctionCount: Self.correctionCount(settings), decoding: &r)
     }
 }
+
+/// The settings a stored HMM learner was written for, read without a config
+/// (`latentd inspect`): enough to decode the shared state, not the sequences.
+public enum StoredHMMSettings: Sendable {
+    case gaussian(HMMLearnerSettings)
+    case categorical(HMMLearnerSettings)
+}
+
+extension HMMLearnerSettings {
+    public static func stored(_ r: ByteReader) throws(DecodingFailure) -> StoredHMMSettings {
+        var r = r
+        guard try r.readString() == "hmm-learner-1" else { throw DecodingFailure("unknown HMM learner format") }
+        let n = try r.readInt()
+        let words = try r.readString().split(separator: " ")
+        guard n >= 1, let first = words.first else { throw DecodingFailure("implausible stored shape") }
+        func number(_ word: Substring) -> Int? { word.split(separator: "=").last.flatMap { Int($0) } }
+        if first == "gaussian", words.count == 3, let d = number(words[1]), let type = CovarianceType(rawValue: String(words[2])) {
+            return .gaussian(HMMLearnerSettings(states: n, shape: .gaussian(dimensions: d, covariance: type)))
+        }
+        if first == "categorical", words.count == 2, let m = number(words[1]) {
+            return .categorical(HMMLearnerSettings(states: n, shape: .categorical(symbols: m)))
+        }
+        throw DecodingFailure("implausible stored shape \(words.joined(separator: " "))")
+    }
+}

@@ -66,6 +66,10 @@ import Testing
         var before = OutputCollector(interrupted)
         try before.collect { $0.posteriors.count == first.count }
         #expect(interrupted.stop(signal: SIGTERM) == 0)
+        let newest = interrupted.checkpointFiles(model: "h").last ?? "none"
+        let (code, inspected) = try runLatentd(["inspect", "\(interrupted.stateDir)/\(newest)"])
+        let state = (try? JSONSerialization.jsonObject(with: Data(inspected.utf8)) as? [String: Any])?["state"] as? [String: Any]
+        #expect(code == 0 && state?["kind"] as? String == "hmm" && state?["live_sequences"] as? Int == 4, "\(inspected)")
         try interrupted.start()
         let status = try interrupted.request(["cmd": "status"])
         let entry = (status["models"] as! [[String: Any]]).first { $0["name"] as? String == "h" } ?? [:]
