@@ -40,6 +40,16 @@ public struct CategoricalEmissions: EmissionModel {
         for j in 0..<states { out[j] = logProbabilities[j * symbols + m] }
     }
 
+    /// One `rng.uniform()` u; the symbol is the first m with u < B[j][0] + … + B[j][m]
+    /// (running sum from 0, left to right), or the last symbol if rounding leaves
+    /// none. Written to `x[0]` as a Double.
+    public func sample(state j: Int, rng: inout Xoshiro256StarStar, into x: UnsafeMutablePointer<Double>) {
+        let u = rng.uniform()
+        x[0] = Double(probabilities.withUnsafeBufferPointer { p in
+            inverseCDF(u, p.baseAddress! + j * symbols, symbols)
+        })
+    }
+
     public func emptyStatistics() -> SymbolCounts { SymbolCounts(states: states, symbols: symbols) }
 
     /// B[j][m] ∝ max(Σ_t γ_t(j)·[x_t = m] + c − 1, 0) (Rabiner 1989, eq. 40c, with a Dirichlet prior).

@@ -14,6 +14,10 @@ public protocol EmissionModel: Sendable, Equatable {
     func emptyStatistics() -> Statistics
     /// The emission M-step.
     init(statistics: Statistics, options: EmissionOptions) throws(MixtureError)
+    /// Draws one observation from state `state` into `x` (`observationWidth`
+    /// doubles). Synthetic data for learning-quality checks must be
+    /// reproducible outside Swift, so each model documents its exact draws.
+    func sample(state: Int, rng: inout Xoshiro256StarStar, into x: UnsafeMutablePointer<Double>)
 }
 
 /// Emission sufficient statistics: γ-weighted sums that blend like the GMM's.
@@ -79,6 +83,37 @@ public struct GaussianEmissions: EmissionModel {
         let fitted = try GaussianMixture(statistics: statistics, options: options.gaussian)
         try self.init(states: fitted.components, means: fitted.means, covariances: fitted.covariances,
                       covarianceType: fitted.covarianceType)
+    }
+
+    /// x = μ_j + L_j·z with z = D standard normals drawn in order i = 0..<D
+    /// (`rng.normal()`, two uniforms each) and L_j the lower Cholesky factor
+    /// of Σ_j from `Cholesky.factor`; x_i = μ_ji + ((L_i0·z_0 + L_i1·z_1) + …)
+    /// summed in increasing column, no fused multiply-add. For diag and
+    /// spherical, x_i = μ_ji + √σ²_ji·z_i. L is recomputed per draw (stack
+    /// scratch) rather than stored, so fitting, which never samples, pays nothing.
+    public func sample(state j: Int, rng: inout Xoshiro256StarStar, into x: UnsafeMutablePointer<Double>) {
+        let d = observationWidth
+        let means = densities.means, covariances = densities.covariances
+        switch covarianceType {
+        case .diag:
+            for i in 0..<d { x[i] = means[j * d + i] + covariances[j * d + i].squareRoot() * rng.normal() }
+        case .spherical:
+            let sd = covariances[j].squareRoot()
+            for i in 0..<d { x[i] = means[j * d + i] + sd * rng.normal() }
+        case .full, .tied:
+            let offset = covarianceType == .full ? j * d * d : 0
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: d * d + d) { buffer in
+                let l = buffer.baseAddress!, z = l + d * d
+                for i in 0..<(d * d) { l[i] = covariances[offset + i] }
+                Cholesky.factor(l, d)  // cannot fail: the initializer checked positive definiteness
+                for i in 0..<d { z[i] = rng.normal() }
+                for i in 0..<d {
+                    var s = l[i * d] * z[0]
+                    for k in stride(from: 1, through: i, by: 1) { s += l[i * d + k] * z[k] }
+                    x[i] = means[j * d + i] + s
+                }
+            }
+        }
     }
 
     public var means: [Double] { densities.means }
