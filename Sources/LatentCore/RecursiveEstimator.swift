@@ -184,35 +184,43 @@ extension HiddenMarkovModel {
                         }
                     }
                 }
-                for k in 0..<n {
-                    // X(k) = (1 − η) Σ_k' r(k'|k) ρ̃(k') + η Σ_k' r(k'|k) e_{k'k} (+ emission below).
-                    let xk = next + k * l, rk = r + k * n
+            }
+            for k in 0..<n {
+                let xk = next + k * l
+                if previous != nil {
+                    // X(k) = (1 − η) Σ_k' r(k'|k) ρ̃(k') + η Σ_k' r(k'|k) e_{k'k} + η·(emission at k).
+                    // Four rows of ρ̃ per pass over X(k): the loop is load/store bound.
+                    let rk = r + k * n
                     for p in 0..<l { xk[p] = 0 }
-                    for i in 0..<n {
-                        let w = keep * rk[i]
-                        if w == 0 { continue }
-                        let from = rho + i * l
+                    var i = 0
+                    while i + 4 <= n {
+                        let w0 = keep * rk[i], w1 = keep * rk[i + 1], w2 = keep * rk[i + 2], w3 = keep * rk[i + 3]
+                        let f0 = rho + i * l, f1 = f0 + l, f2 = f1 + l, f3 = f2 + l
+                        for p in 0..<l { xk[p] += w0 * f0[p] + w1 * f1[p] + w2 * f2[p] + w3 * f3[p] }
+                        i += 4
+                    }
+                    while i < n {
+                        let w = keep * rk[i], from = rho + i * l
                         for p in 0..<l { xk[p] += w * from[p] }
+                        i += 1
                     }
                     for i in 0..<n { xk[n + i * n + k] += eta * rk[i] }
+                } else {
+                    // A sequence starts: ρ̃ = 0, no transition, s_1(k) = e_k + emission.
+                    for p in 0..<l { xk[p] = 0 }
+                    xk[k] = eta
                 }
-            } else {
-                // A sequence starts: ρ̃ = 0, no transition, s_1(k) = e_k + emission.
-                for p in 0..<(n * l) { next[p] = 0 }
-                for k in 0..<n { next[k * l + k] = eta }
-            }
-            // The emission statistic of y at k does not depend on k', and Σ_k' r = 1.
-            for k in 0..<n {
-                layout.addOneHot(x, state: k, weight: eta, into: next + k * l + e0, scratch: scratch)
+                // The emission statistic of y at k does not depend on k', and Σ_k' r = 1.
+                layout.addOneHot(x, state: k, weight: eta, into: xk + e0, scratch: scratch)
+                // Σ_k φ_{t+1}(k) X(k), accumulated while X(k) is in cache.
+                let f = filtered[k]
+                if k == 0 {
+                    for p in 0..<l { mean[p] = f * xk[p] }
+                } else if f != 0 {
+                    for p in 0..<l { mean[p] += f * xk[p] }
+                }
             }
             // S ← (1 − η) S + Σ_k φ_{t+1}(k) X(k);  ρ̃(k) ← X(k) − Σ_k φ_{t+1}(k) X(k).
-            for p in 0..<l { mean[p] = 0 }
-            for k in 0..<n {
-                let f = filtered[k]
-                if f == 0 { continue }
-                let xk = next + k * l
-                for p in 0..<l { mean[p] += f * xk[p] }
-            }
             for p in 0..<l { s[p] = keep * s[p] + mean[p] }
             for k in 0..<n {
                 let xk = next + k * l, out = rho + k * l

@@ -163,13 +163,15 @@ import Testing
 
     // MARK: (a) exactness against Cappé's recursion
 
-    @Test func categoricalMatchesCappesRecursion() throws {
+    /// N = 6 also takes the update's four-rows-at-a-time path and its remainder.
+    @Test(arguments: [(3, 4), (6, 3)])
+    func categoricalMatchesCappesRecursion(_ n: Int, _ m: Int) throws {
         var rng = Xoshiro256StarStar(seed: 1)
-        let model = try Self.categorical(&rng, states: 3, symbols: 4)
-        Self.checkExact(model, (0..<60).map { _ in Double(rng.next() % 4) }, seed: 2)
+        let model = try Self.categorical(&rng, states: n, symbols: m)
+        Self.checkExact(model, (0..<40).map { _ in Double(rng.next() % UInt64(m)) }, seed: 2)
     }
 
-    @Test(arguments: [(CovarianceType.diag, 3, 2), (.full, 2, 3), (.spherical, 3, 2), (.tied, 2, 2)])
+    @Test(arguments: [(CovarianceType.diag, 3, 2), (.diag, 5, 2), (.full, 2, 3), (.spherical, 3, 2), (.tied, 2, 2)])
     func gaussianMatchesCappesRecursion(_ type: CovarianceType, _ n: Int, _ d: Int) throws {
         var rng = Xoshiro256StarStar(seed: 3)
         let model = try Self.gaussian(&rng, states: n, dimensions: d, type: type)
@@ -192,9 +194,10 @@ import Testing
         }
     }
 
-    @Test func runningAverageEqualsForwardBackwardCountsCategorical() throws {
+    @Test(arguments: [3, 5])
+    func runningAverageEqualsForwardBackwardCountsCategorical(_ n: Int) throws {
         var rng = Xoshiro256StarStar(seed: 5)
-        let model = try Self.categorical(&rng, states: 3, symbols: 5)
+        let model = try Self.categorical(&rng, states: n, symbols: 5)
         Self.checkRunningAverage(model, (0..<400).map { _ in Double(rng.next() % 5) })
     }
 
