@@ -94,4 +94,21 @@ public struct SymbolCounts: EmissionStatistics {
         get { [counts] }
         set { counts = newValue[0] }
     }
+
+    public var flatCount: Int { counts.count }
+
+    public func copyFlat(into flat: UnsafeMutablePointer<Double>) {
+        for i in counts.indices { flat[i] = counts[i] }
+    }
+
+    public mutating func setFlat(from flat: UnsafePointer<Double>) {
+        for i in counts.indices { counts[i] = flat[i] }
+    }
+
+    /// One count of symbol x at state k, weighted by w.
+    @inline(__always)
+    public func addOneHot(_ x: UnsafePointer<Double>, state k: Int, weight w: Double,
+                          into flat: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
+        flat[k * symbols + Int(x[0])] += w
+    }
 }

@@ -28,6 +28,23 @@ public protocol EmissionStatistics: Sendable, Equatable {
     mutating func reset()
     /// Every array, in a fixed order, for exact encoding.
     var arrays: [[Double]] { get set }
+
+    // Flat access: the arrays of `arrays` concatenated into one vector, without
+    // allocating. The recursive online EM (`RecursiveEstimator.swift`) carries
+    // the emission statistics inside per-state vectors it combines linearly, so
+    // it needs them as plain doubles rather than as a value of `Self`.
+
+    /// Doubles in the flat layout (the total length of `arrays`).
+    var flatCount: Int { get }
+    /// Writes the flat layout to `flat` (`flatCount` doubles).
+    func copyFlat(into flat: UnsafeMutablePointer<Double>)
+    /// Reads every statistic back from a flat layout; the shape is unchanged.
+    mutating func setFlat(from flat: UnsafePointer<Double>)
+    /// Adds w times the statistic of one observation x assigned to state k with
+    /// certainty (what `accumulate` adds with γ = w·e_k) to a flat vector. Only
+    /// the shape of `self` is used. `scratch` as for `accumulate`.
+    func addOneHot(_ x: UnsafePointer<Double>, state k: Int, weight w: Double,
+                   into flat: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>)
 }
 
 /// Regularization of the emission M-step.
@@ -47,6 +64,51 @@ extension MixtureStatistics: EmissionStatistics {
     public var arrays: [[Double]] {
         get { [counts, sums, secondMoments] }
         set { counts = newValue[0]; sums = newValue[1]; secondMoments = newValue[2] }
+    }
+
+    /// [counts K | sums K×D | secondMoments].
+    public var flatCount: Int { counts.count + sums.count + secondMoments.count }
+
+    public func copyFlat(into flat: UnsafeMutablePointer<Double>) {
+        var p = flat
+        for v in counts { p.pointee = v; p += 1 }
+        for v in sums { p.pointee = v; p += 1 }
+        for v in secondMoments { p.pointee = v; p += 1 }
+    }
+
+    public mutating func setFlat(from flat: UnsafePointer<Double>) {
+        var p = flat
+        for i in counts.indices { counts[i] = p.pointee; p += 1 }
+        for i in sums.indices { sums[i] = p.pointee; p += 1 }
+        for i in secondMoments.indices { secondMoments[i] = p.pointee; p += 1 }
+    }
+
+    /// The one-state case of `accumulate`: count w, sum w·x, second moment w·xxᵀ
+    /// (or its diagonal, trace, or, for tied, the pooled triangle). xxᵀ is
+    /// formed on the fly, so `scratch` is not used.
+    @inline(__always)
+    public func addOneHot(_ x: UnsafePointer<Double>, state k: Int, weight w: Double,
+                          into flat: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
+        let d = dimensions
+        flat[k] += w
+        let row = flat + components + k * d
+        for i in 0..<d { row[i] += w * x[i] }
+        let second = flat + components + components * d
+        switch covarianceType {
+        case .full, .tied:
+            var m = second + (covarianceType == .full ? k * packedCount(d) : 0)
+            for i in 0..<d {
+                let wx = w * x[i]
+                for j in 0...i { m.pointee += wx * x[j]; m += 1 }
+            }
+        case .diag:
+            let m = second + k * d
+            for i in 0..<d { m[i] += w * x[i] * x[i] }
+        case .spherical:
+            var q = 0.0
+            for i in 0..<d { q += x[i] * x[i] }
+            second[k] += w * q
+        }
     }
 }
 
