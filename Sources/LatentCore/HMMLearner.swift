@@ -183,6 +183,9 @@ public struct HMMLearner<E: SeedableEmissions>: Sendable {
             if !s.window.isEmpty { o.parametersChanged = learnWindow(&s) }
             s.windowPrior = s.alpha
             s.windowStartsSequence = false
+            // Hard counts: the next window continues from this observation's
+            // MAP state (argmax windowPrior), not from the state decoded before it.
+            s.lastHardState = -1
         }
         return o
     }
