@@ -30,9 +30,16 @@ public struct HMMSequence: Sendable, Equatable {
 
     public init(states n: Int, lag: Int) {
         alpha = [Double](repeating: 0, count: n)
-        windowPrior = alpha
+        windowPrior = [Double](repeating: 0, count: n)  // its own buffer: see `windowStartsAfterAlpha`
         smoother = lag > 0 ? FixedLagSmoother(lag: lag, states: n) : nil
         viterbi = OnlineViterbi(states: n)
+    }
+
+    /// windowPrior ← α, value by value. Assigning the array would share α's
+    /// buffer, and the next filter step's write to α would then copy it: an
+    /// allocation on the hot path after every window.
+    mutating func windowStartsAfterAlpha() {
+        for j in alpha.indices { windowPrior[j] = alpha[j] }
     }
 
     /// Observations buffered but not yet learned from.
