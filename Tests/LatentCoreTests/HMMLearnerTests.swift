@@ -50,7 +50,7 @@ import Testing
         let reference = sequences.map { model.filter($0) }
         for t in 0..<lengths.max()! {
             for k in sequences.indices where t < lengths[k] {
-                let step = learner.step(sequences[k], t, &live[k])
+                let step = learner.feed(sequences[k], t, &live[k])
                 let f = reference[k]
                 #expect(step.o.scored && step.o.t == t + 1 && !step.o.parametersChanged)
                 #expect(maxAbsDifference(step.filtered, Array(f.filtered[(t * n)..<((t + 1) * n)])) < 1e-12, "seq \(k) t=\(t)")
@@ -144,7 +144,7 @@ import Testing
         settings.batch = 1_000_000  // no update: the counts stay pending
         var learner = HMMLearner(settings: settings, initial: model)
         var s = learner.newSequence()
-        for t in 0..<50 { _ = learner.step(xs, t, &s) }
+        for t in 0..<50 { _ = learner.feed(xs, t, &s) }
         #expect(learner.pendingCount == 50 / window * window && s.window.count == 2 * (50 % window))
         _ = learner.end(&s, learn: true)
         #expect(learner.pendingCount == 50 && learner.version == 1 && s.window.isEmpty)
@@ -172,7 +172,7 @@ import Testing
         var learner = HMMLearner(settings: settings, initial: model)
         var s = learner.newSequence()
         for t in 0..<50 {
-            let step = learner.step(xs, t, &s, learn: t != k)
+            let step = learner.feed(xs, t, &s, learn: t != k)
             #expect(s.window.isEmpty == (t == k || (t > k ? (t - k) % 7 == 0 : (t + 1) % 7 == 0)), "t=\(t)")
             #expect(step.o.scored)
         }
@@ -199,7 +199,7 @@ import Testing
         settings.hard = true
         var learner = HMMLearner(settings: settings, initial: model)
         var s = learner.newSequence()
-        for t in 0..<50 { _ = learner.step(xs, t, &s, learn: t != k) }
+        for t in 0..<50 { _ = learner.feed(xs, t, &s, learn: t != k) }
         _ = learner.end(&s, learn: true)
         #expect(learner.pendingCount == 49)
         // Windows of 7 over x_1..x_k (the last one cut short by the unlearned
@@ -248,7 +248,7 @@ import Testing
         var first = initial
         for xs in train {
             var live = [learner.newSequence()]
-            for t in 0..<200 where learner.step(xs, t, &live[0]).o.warmupReady {
+            for t in 0..<200 where learner.feed(xs, t, &live[0]).o.warmupReady {
                 let ready = learner.finishWarmup(sequences: &live)
                 #expect(ready)
                 first = learner.model
@@ -311,6 +311,340 @@ import Testing
         #expect(sticky.learned > sticky.start + 0.5, "\(sticky)")
         #expect(sticky.learned > sticky.truth - 0.05, "\(sticky)")
     }
+
+    // MARK: 4. Warm-up
+
+    /// Without a model, observations are buffered (unscored) until `warmup` of
+    /// them; `finishWarmup` fits the first model on everything buffered (ended
+    /// sequences included) and replays each live sequence's buffer through the
+    /// filter, smoother and Viterbi, so labeling carries on as if the model had
+    /// been there from the start.
+    @Test func warmupBuffersThenReplaysLiveSequences() throws {
+        let truth = try Self.sticky()
+        var rng = Xoshiro256StarStar(seed: 41)
+        let data = (0..<4).map { _ in hmmTestSample(truth, 150, &rng) }
+        let short = hmmTestSample(truth, 30, &rng)
+        var settings = Self.stickySettings()
+        settings.warmup = 300
+        settings.lag = 2
+        let n = 3, w = 2, lag = 2
+        var learner = HMMLearner<GaussianEmissions>(settings: settings)
+        // A sequence that ends during the warm-up leaves its data behind.
+        var ended = learner.newSequence()
+        for t in 0..<30 {
+            let step = learner.feed(short, t, &ended)
+            #expect(!step.o.scored && step.o.t == t + 1 && !step.o.warmupReady && step.o.smoothedT == 0)
+        }
+        let ending = learner.end(&ended, learn: true)
+        #expect(ending.path == nil && ending.logLikelihood == 0 && !ending.parametersChanged)
+        #expect(learner.warmupSegments == [short] && learner.warmupCount == 30 && learner.model == nil)
+        // Four more, interleaved, until the learner has enough.
+        var live = data.map { _ in learner.newSequence() }
+        var seen = [0, 0, 0, 0]
+        var ready = false
+        while !ready {
+            for k in 0..<4 where !ready {
+                let step = learner.feed(data[k], seen[k], &live[k])
+                seen[k] += 1
+                #expect(!step.o.scored && step.o.t == seen[k] && step.o.label == -1)
+                ready = step.o.warmupReady
+            }
+        }
+        #expect(seen.reduce(0, +) == 270 && learner.warmupCount == 300 && learner.model == nil && learner.version == 0)
+        let finished = learner.finishWarmup(sequences: &live)
+        #expect(finished)
+        let model = try #require(learner.model)
+        #expect(learner.version == 1 && learner.warmupSegments.isEmpty && learner.warmupCount == 0)
+        // The fit counted five sequence starts among 300 observations: the ended one contributed.
+        #expect(abs(learner.statistics.start.reduce(0, +) * 300 - 5) < 1e-9)
+        #expect(abs(learner.statistics.emission.counts.reduce(0, +) - 1) < 1e-12)
+        // Each live sequence is where filtering its buffer under the new model leaves it.
+        for k in 0..<4 {
+            let buffered = Array(data[k][0..<(seen[k] * w)])
+            let f = model.filter(buffered)
+            #expect(live[k].filtering && live[k].window.isEmpty && live[k].t == seen[k])
+            #expect(live[k].alpha == Array(f.filtered.suffix(n)))
+            #expect(live[k].logLikelihood == f.logLikelihood)
+            #expect(live[k].viterbi.steps == seen[k] && live[k].viterbi.path().path == model.viterbi(buffered).path)
+            #expect(live[k].smoother?.steps == seen[k])
+        }
+        // Observing carries on from there (no update yet: the windows have just been emptied).
+        for _ in 0..<20 {
+            for k in 0..<4 {
+                let step = learner.feed(data[k], seen[k], &live[k])
+                seen[k] += 1
+                let f = model.filter(Array(data[k][0..<(seen[k] * w)]))
+                #expect(step.o.scored && step.o.t == seen[k] && step.o.smoothedT == seen[k] - lag)
+                #expect(step.filtered == Array(f.filtered.suffix(n)) && step.o.logLikelihood == f.predictive.last!)
+            }
+        }
+        #expect(learner.version == 1)
+        // To the end: learning goes on, and each path covers the whole sequence.
+        for k in 0..<4 {
+            while seen[k] < 150 {
+                _ = learner.feed(data[k], seen[k], &live[k])
+                seen[k] += 1
+            }
+            let end = learner.end(&live[k], learn: true)
+            #expect(end.path?.count == 150 && end.logLikelihood.isFinite)
+        }
+        #expect(learner.version > 1)
+    }
+
+    // MARK: 5. Checkpoints
+
+    /// Observation t of every live sequence (sequence `unlearned` not learned
+    /// from), finishing the warm-up as soon as the learner says it is ready.
+    static func round<E>(_ learner: inout HMMLearner<E>, _ live: inout [HMMSequence], _ data: [[Double]], _ t: Int,
+                         unlearned: Int? = nil) -> [HMMLearnerStep] {
+        var steps: [HMMLearnerStep] = []
+        for k in live.indices {
+            let step = learner.feed(data[k], t, &live[k], learn: k != unlearned)
+            steps.append(step)
+            if step.o.warmupReady {
+                let finished = learner.finishWarmup(sequences: &live)
+                #expect(finished)
+            }
+        }
+        return steps
+    }
+
+    static func encoded<E>(_ learner: HMMLearner<E>, _ live: [HMMSequence]) -> [UInt8] {
+        var writer = ByteWriter()
+        learner.encode(into: &writer)
+        for s in live { learner.encode(s, into: &writer) }
+        return writer.bytes
+    }
+
+    /// Checkpoints mid-stream (or mid-warm-up), restores, and feeds the same
+    /// continuation to both: every output, the final model and the final state
+    /// are bit-identical. One observation of the continuation is not learned
+    /// from; it comes after the warm-up, because one that is not learned from
+    /// during the warm-up is not buffered, hence not replayed, and the
+    /// sequence's Viterbi path then misses it (not what this test is about).
+    func checkRoundTrip<E: SeedableEmissions>(_ settings: HMMLearnerSettings, initial: HiddenMarkovModel<E>?,
+                                              live data: [[Double]], ended: [Double], cut: Int) throws {
+        let w = settings.shape.observationWidth, length = data[0].count / w
+        var original = HMMLearner(settings: settings, initial: initial)
+        var endedSequence = original.newSequence()
+        for t in 0..<(ended.count / w) { _ = original.feed(ended, t, &endedSequence) }
+        _ = original.end(&endedSequence, learn: true)
+        var live = data.map { _ in original.newSequence() }
+        for t in 0..<cut { _ = Self.round(&original, &live, data, t) }
+        // Something in flight everywhere.
+        if initial == nil {
+            #expect(original.model == nil && !original.warmupSegments.isEmpty && original.warmupCount > 0)
+        } else {
+            #expect(original.version > 1 && original.pendingCount > 0)
+        }
+        #expect(live.allSatisfy { !$0.window.isEmpty && $0.t == cut })
+        let bytes = Self.encoded(original, live)
+        var reader = ByteReader(bytes)
+        var restored = try HMMLearner<E>(settings: settings, decoding: &reader)
+        var restoredLive: [HMMSequence] = []
+        for _ in live { restoredLive.append(try restored.decodeSequence(from: &reader)) }
+        #expect(reader.isAtEnd)
+        #expect(restoredLive == live)
+        #expect(restored.model == original.model && restored.statistics == original.statistics
+                && restored.pending == original.pending && restored.rng == original.rng)
+        #expect(Self.encoded(restored, restoredLive) == bytes)
+        let version = original.version
+        for t in cut..<length {
+            let unlearned = t == cut + 15 ? 1 : nil
+            if unlearned != nil { #expect(original.model != nil) }
+            let a = Self.round(&original, &live, data, t, unlearned: unlearned)
+            let b = Self.round(&restored, &restoredLive, data, t, unlearned: unlearned)
+            #expect(a == b, "t=\(t)")
+        }
+        for k in live.indices {
+            let a = original.end(&live[k], learn: true), b = restored.end(&restoredLive[k], learn: true)
+            #expect(a == b && a.path?.count == length)
+        }
+        #expect(original.version > max(version, 1) && restored.version == original.version)
+        #expect(restored.model == original.model && original.model != nil)
+        #expect(Self.encoded(restored, restoredLive) == Self.encoded(original, live))
+    }
+
+    @Test(arguments: zip([false, true, false], [false, false, true]))
+    func gaussianFullCheckpointContinuesBitForBit(fromWarmup: Bool, hard: Bool) throws {
+        let truth = try Self.sticky()
+        var rng = Xoshiro256StarStar(seed: 51)
+        let data = (0..<3).map { _ in hmmTestSample(truth, 120, &rng) }
+        let ended = hmmTestSample(truth, 30, &rng)
+        var settings = Self.stickySettings(.full)
+        settings.lag = 3
+        settings.window = 16
+        settings.batch = 24
+        settings.warmup = 150
+        settings.hard = hard
+        let initial = try HiddenMarkovModel(
+            start: [1, 1, 1], transitions: [0.8, 0.1, 0.1, 0.1, 0.8, 0.1, 0.1, 0.1, 0.8],
+            emissions: GaussianEmissions(states: 3, means: [0.5, 0, 2.5, 0.5, 0, 2.5],
+                                         covariances: [1, 0.2, 0.2, 1, 1, 0, 0, 1, 1, -0.1, -0.1, 1], covarianceType: .full))
+        try checkRoundTrip(settings, initial: fromWarmup ? nil : initial, live: data, ended: ended, cut: fromWarmup ? 30 : 50)
+    }
+
+    @Test(arguments: zip([false, true, false], [false, false, true]))
+    func categoricalCheckpointContinuesBitForBit(fromWarmup: Bool, hard: Bool) throws {
+        let truth = try Self.casino()
+        var rng = Xoshiro256StarStar(seed: 52)
+        let data = (0..<3).map { _ in hmmTestSample(truth, 120, &rng) }
+        let ended = hmmTestSample(truth, 30, &rng)
+        var settings = Self.casinoSettings()
+        settings.lag = 3
+        settings.window = 16
+        settings.batch = 24
+        settings.warmup = 150
+        settings.hard = hard
+        try checkRoundTrip(settings, initial: fromWarmup ? nil : try Self.worseCasino(), live: data, ended: ended,
+                           cut: fromWarmup ? 30 : 50)
+    }
+
+    /// A categorical learner mid-stream (hard, so a decoded state is kept) and its sequence.
+    static func midStream() throws -> (HMMLearner<CategoricalEmissions>, HMMSequence) {
+        let truth = try casino()
+        var rng = Xoshiro256StarStar(seed: 53)
+        let xs = hmmTestSample(truth, 100, &rng)
+        var settings = casinoSettings()
+        settings.lag = 2
+        settings.window = 16
+        settings.batch = 24
+        settings.hard = true
+        var learner = HMMLearner(settings: settings, initial: try worseCasino())
+        var s = learner.newSequence()
+        for t in 0..<90 { _ = learner.feed(xs, t, &s) }
+        #expect(!s.window.isEmpty && s.lastHardState >= 0 && learner.version > 1)
+        return (learner, s)
+    }
+
+    @Test func truncatedOrCorruptStateIsRefused() throws {
+        let (learner, s) = try Self.midStream()
+        let settings = learner.settings
+        var w = ByteWriter()
+        learner.encode(into: &w)
+        let learnerBytes = w.bytes
+        w = ByteWriter()
+        learner.encode(s, into: &w)
+        let sequenceBytes = w.bytes
+        func decodeLearner(_ bytes: [UInt8], _ settings: HMMLearnerSettings = settings) throws {
+            var r = ByteReader(bytes)
+            _ = try HMMLearner<CategoricalEmissions>(settings: settings, decoding: &r)
+        }
+        func decodeSequence(_ bytes: [UInt8]) throws {
+            var r = ByteReader(bytes)
+            _ = try learner.decodeSequence(from: &r)
+        }
+        try decodeLearner(learnerBytes)
+        try decodeSequence(sequenceBytes)
+        // Every truncation.
+        for cut in 0..<learnerBytes.count {
+            #expect(throws: DecodingFailure.self, "cut \(cut)") { try decodeLearner(Array(learnerBytes[0..<cut])) }
+        }
+        for cut in 0..<sequenceBytes.count {
+            #expect(throws: DecodingFailure.self, "cut \(cut)") { try decodeSequence(Array(sequenceBytes[0..<cut])) }
+        }
+        // Another model's state.
+        var other = settings
+        other.shape = .categorical(symbols: 5)
+        #expect(throws: DecodingFailure.self) { try decodeLearner(learnerBytes, other) }
+        other = settings
+        other.states = 3
+        #expect(throws: DecodingFailure.self) { try decodeLearner(learnerBytes, other) }
+        // Noise.
+        var rng = Xoshiro256StarStar(seed: 54)
+        for length in [1, 8, 17, 100, 1_000] {
+            let noise = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            #expect(throws: DecodingFailure.self) { try decodeLearner(noise) }
+            #expect(throws: DecodingFailure.self) { try decodeSequence(noise) }
+        }
+        // Well-formed bytes holding values the learner would trip over later.
+        func encoded(_ s: HMMSequence) -> [UInt8] {
+            var w = ByteWriter()
+            learner.encode(s, into: &w)
+            return w.bytes
+        }
+        var bad = s
+        bad.lastHardState = 2
+        #expect(throws: DecodingFailure.self) { try decodeSequence(encoded(bad)) }
+        bad = s
+        bad.smoother!.steps = -1
+        #expect(throws: DecodingFailure.self) { try decodeSequence(encoded(bad)) }
+        bad = s
+        bad.viterbi = OnlineViterbi(states: 2, delta: s.viterbi.delta, backPointers: [], steps: -3)
+        #expect(throws: DecodingFailure.self) { try decodeSequence(encoded(bad)) }
+        for symbol in [6.0, -1, 2.5, .nan, 1e300] {
+            bad = s
+            bad.window[0] = symbol
+            #expect(throws: DecodingFailure.self, "symbol \(symbol)") { try decodeSequence(encoded(bad)) }
+            var badLearner = learner
+            badLearner.warmupSegments = [[0, symbol]]
+            var w = ByteWriter()
+            badLearner.encode(into: &w)
+            #expect(throws: DecodingFailure.self, "symbol \(symbol)") { try decodeLearner(w.bytes) }
+        }
+        var badLearner = learner
+        badLearner.step = -1
+        w = ByteWriter()
+        badLearner.encode(into: &w)
+        #expect(throws: DecodingFailure.self) { try decodeLearner(w.bytes) }
+    }
+
+    // MARK: 6. No allocation per observation
+
+    /// Once its buffers have grown (the window, the forward–backward and Viterbi
+    /// workspaces), observing an existing sequence allocates nothing, window
+    /// flushes included, except (1) a stepwise update, which builds a new model,
+    /// and (2) the sequence's Viterbi back-pointers, an array that grows by N per
+    /// observation (the path is emitted at the end, so they must be kept):
+    /// amortized doubling, one allocation each time its capacity grows.
+    @Test(arguments: zip([0, 3, 0], [false, false, true]))
+    func steadyStateObservationsAllocateNothing(lag: Int, hard: Bool) throws {
+        let model = try Self.sticky()
+        var rng = Xoshiro256StarStar(seed: 61)
+        let warm = 4 * 64, length = warm + 2_000
+        let xs = hmmTestSample(model, length, &rng)
+        var settings = Self.stickySettings()
+        settings.lag = lag
+        settings.window = 64
+        settings.hard = hard
+        for batch in [1_000_000, 64] {
+            settings.batch = batch
+            var learner = HMMLearner(settings: settings, initial: model)
+            var s = learner.newSequence()
+            var filtered = [Double](repeating: 0, count: 3), smoothed = filtered
+            var allocating: [Int] = [], growths = 0, growthAllocations = 0, updates = 0, flushes = 0
+            var warmCapacity = 0
+            xs.withUnsafeBufferPointer { p in
+                filtered.withUnsafeMutableBufferPointer { f in
+                    smoothed.withUnsafeMutableBufferPointer { sm in
+                        for t in 0..<length {
+                            let capacity = s.viterbi.backPointers.capacity
+                            let before = latentd_thread_allocations()
+                            let o = learner.observe(p.baseAddress! + 2 * t, sequence: &s, learn: true,
+                                                    filtered: f.baseAddress!, smoothed: sm.baseAddress!)
+                            let count = latentd_thread_allocations() - before
+                            guard t >= warm else { warmCapacity = s.viterbi.backPointers.capacity; continue }
+                            if s.window.isEmpty { flushes += 1 }
+                            if o.parametersChanged {
+                                updates += 1
+                            } else if s.viterbi.backPointers.capacity != capacity {
+                                growths += 1
+                                growthAllocations += Int(count)
+                            } else if count != 0 {
+                                allocating.append(t)
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(allocating.isEmpty, "batch \(batch): observations \(allocating.prefix(10)) allocated")
+            // Capacity at least doubles each time, so it grows at most ⌈log₂(final count / capacity after warming up)⌉ times.
+            let doublings = Int(log2(Double(s.viterbi.backPointers.count) / Double(warmCapacity)).rounded(.up))
+            #expect(growths >= 1 && growths <= doublings && growthAllocations <= growths,
+                    "batch \(batch): \(growths) growths (≤ \(doublings)), \(growthAllocations) allocations")
+            #expect(flushes == 2_000 / 64 && updates == (batch == 64 ? flushes : 0), "batch \(batch)")
+        }
+    }
 }
 
 // MARK: - Helpers
@@ -325,7 +659,7 @@ struct HMMLearnerStep: Equatable {
 
 extension HMMLearner {
     /// Observes observation `t` (0-based) of the row-major `xs`.
-    mutating func step(_ xs: [Double], _ t: Int, _ s: inout HMMSequence, learn: Bool = true) -> HMMLearnerStep {
+    fileprivate mutating func feed(_ xs: [Double], _ t: Int, _ s: inout HMMSequence, learn: Bool = true) -> HMMLearnerStep {
         let n = settings.states, w = settings.shape.observationWidth
         var filtered = [Double](repeating: 0, count: n), smoothed = filtered
         let o = xs.withUnsafeBufferPointer { p in
