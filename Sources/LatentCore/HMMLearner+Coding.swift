@@ -57,12 +57,29 @@ extension HMMLearner {
         let segments = try r.readInt()
         guard segments >= 0 else { throw DecodingFailure("bad warm-up segment count \(segments)") }
         warmupSegments = []
-        for _ in 0..<segments { warmupSegments.append(try r.readDoubles()) }
+        for _ in 0..<segments {
+            let segment = try r.readDoubles()
+            guard Self.validObservations(segment, settings.shape) else {
+                throw DecodingFailure("a warm-up segment holds values that are not observations of \(Self.shapeName(settings.shape))")
+            }
+            warmupSegments.append(segment)
+        }
         warmupCount = try r.readInt()
         rng = Xoshiro256StarStar(state: (try r.readUInt64(), try r.readUInt64(), try r.readUInt64(), try r.readUInt64()))
         step = try r.readInt()
         observations = try r.readInt()
         version = try r.readInt()
+        guard pendingCount >= 0, warmupCount >= 0, step >= 0, observations >= 0, version >= 0 else {
+            throw DecodingFailure("a negative count in the learner state")
+        }
+    }
+
+    /// Whole observations and, for categorical emissions, symbols the model
+    /// has: an out-of-range symbol would index past the emission table later.
+    static func validObservations(_ xs: [Double], _ shape: EmissionShape) -> Bool {
+        guard xs.count % shape.observationWidth == 0 else { return false }
+        guard case .categorical(let m) = shape else { return true }
+        return xs.allSatisfy { $0 >= 0 && $0 < Double(m) && $0 == $0.rounded(.towardZero) }
     }
 
     static func shapeName(_ shape: EmissionShape) -> String {
@@ -96,8 +113,12 @@ extension HMMLearner {
     public func encode(_ s: HMMSequence, into w: inout ByteWriter) { s.encode(into: &w) }
 
     public func decodeSequence(from r: inout ByteReader) throws(DecodingFailure) -> HMMSequence {
-        try HMMSequence(states: settings.states, lag: settings.lag, width: settings.shape.observationWidth,
-                        correctionCount: Self.correctionCount(settings), decoding: &r)
+        let s = try HMMSequence(states: settings.states, lag: settings.lag, width: settings.shape.observationWidth,
+                                correctionCount: Self.correctionCount(settings), decoding: &r)
+        guard Self.validObservations(s.window, settings.shape) else {
+            throw DecodingFailure("a sequence window holds values that are not observations of \(Self.shapeName(settings.shape))")
+        }
+        return s
     }
 }
 

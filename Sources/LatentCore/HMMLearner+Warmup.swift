@@ -58,7 +58,7 @@ extension HMMLearner {
                 _ = advance(xs.baseAddress! + i * w, &s, model, learnRecursively: false, smoothed: nil, smoothedT: &unused)
             }
         }
-        s.windowPrior = s.alpha
+        s.windowStartsAfterAlpha()
         s.windowStartsSequence = false
     }
 }

@@ -181,8 +181,11 @@ public struct HMMLearner<E: SeedableEmissions>: Sendable {
         } else {
             // Not learned from: the window so far is, and the next one starts after this observation.
             if !s.window.isEmpty { o.parametersChanged = learnWindow(&s) }
-            s.windowPrior = s.alpha
+            s.windowStartsAfterAlpha()
             s.windowStartsSequence = false
+            // Hard counts: the next window continues from this observation's
+            // MAP state (argmax windowPrior), not from the state decoded before it.
+            s.lastHardState = -1
         }
         return o
     }
@@ -246,7 +249,7 @@ public struct HMMLearner<E: SeedableEmissions>: Sendable {
             }
         }
         s.window.removeAll(keepingCapacity: true)
-        s.windowPrior = s.alpha
+        s.windowStartsAfterAlpha()
         s.windowStartsSequence = false
         pendingCount += count
         guard pendingCount >= settings.batch else { return false }

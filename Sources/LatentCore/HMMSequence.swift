@@ -30,9 +30,16 @@ public struct HMMSequence: Sendable, Equatable {
 
     public init(states n: Int, lag: Int) {
         alpha = [Double](repeating: 0, count: n)
-        windowPrior = alpha
+        windowPrior = [Double](repeating: 0, count: n)  // its own buffer: see `windowStartsAfterAlpha`
         smoother = lag > 0 ? FixedLagSmoother(lag: lag, states: n) : nil
         viterbi = OnlineViterbi(states: n)
+    }
+
+    /// windowPrior ← α, value by value. Assigning the array would share α's
+    /// buffer, and the next filter step's write to α would then copy it: an
+    /// allocation on the hot path after every window.
+    mutating func windowStartsAfterAlpha() {
+        for j in alpha.indices { windowPrior[j] = alpha[j] }
     }
 
     /// Observations buffered but not yet learned from.
@@ -79,15 +86,22 @@ extension HMMSequence {
         windowPrior = try r.readDoubles(expected: n)
         windowStartsSequence = try r.readBool()
         lastHardState = try r.readInt()
+        // The learner trusts these: a decoded state outside −1..<N would index past the transitions.
+        guard t >= 0, (-1..<n).contains(lastHardState) else {
+            throw DecodingFailure("bad sequence position \(t) or decoded state \(lastHardState)")
+        }
         let hasSmoother = try r.readBool()
         guard hasSmoother == (lag > 0) else { throw DecodingFailure("smoother state does not match lag \(lag)") }
         if hasSmoother {
             let alphas = try r.readDoubles(expected: (lag + 1) * n)
             let ratios = try r.readDoubles(expected: (lag + 1) * n)
-            smoother = FixedLagSmoother(lag: lag, states: n, alphas: alphas, ratios: ratios, steps: try r.readInt())
+            let steps = try r.readInt()
+            guard steps >= 0 else { throw DecodingFailure("bad smoother step count \(steps)") }
+            smoother = FixedLagSmoother(lag: lag, states: n, alphas: alphas, ratios: ratios, steps: steps)
         }
         let delta = try r.readDoubles(expected: n)
         let steps = try r.readInt()
+        guard steps >= 0 else { throw DecodingFailure("bad Viterbi step count \(steps)") }
         let pointers = try r.readInt32s()
         guard pointers.count == max(steps - 1, 0) * n else { throw DecodingFailure("Viterbi back-pointers do not match \(steps) steps") }
         guard pointers.allSatisfy({ $0 >= 0 && Int($0) < n }) else { throw DecodingFailure("a Viterbi back-pointer is out of range") }
