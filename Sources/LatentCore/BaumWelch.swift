@@ -18,9 +18,9 @@ extension HiddenMarkovModel {
     public init(statistics s: HMMStatistics<Emissions.Statistics>, options: HMMOptions = HMMOptions(),
                 fallback: HiddenMarkovModel? = nil) throws(MixtureError) {
         let n = s.start.count
-        var start = s.start.map { max($0 + options.startConcentration - 1, 0) }
+        var start = s.start.map { max($0 + (options.startConcentration - 1), 0) }
         if start.reduce(0, +) <= 0 { start = fallback?.start ?? [Double](repeating: 1, count: n) }
-        var a = s.transitions.map { max($0 + options.transitionConcentration - 1, 0) }
+        var a = s.transitions.map { max($0 + (options.transitionConcentration - 1), 0) }
         for i in 0..<n where a[(i * n)..<((i + 1) * n)].reduce(0, +) <= 0 {
             for j in 0..<n { a[i * n + j] = fallback?.transitions[i * n + j] ?? 1 }
         }

@@ -55,7 +55,7 @@ public struct CategoricalEmissions: EmissionModel {
     /// B[j][m] ∝ max(Σ_t γ_t(j)·[x_t = m] + c − 1, 0) (Rabiner 1989, eq. 40c, with a Dirichlet prior).
     public init(statistics: SymbolCounts, options: EmissionOptions) throws(MixtureError) {
         let c = options.symbolConcentration
-        var p = statistics.counts.map { max($0 + c - 1, 0) }
+        var p = statistics.counts.map { max($0 + (c - 1), 0) }
         for j in 0..<statistics.states {
             let row = (j * statistics.symbols)..<((j + 1) * statistics.symbols)
             if p[row].reduce(0, +) <= 0 { for i in row { p[i] = 1 } }  // a state never visited stays uniform

@@ -16,7 +16,7 @@ extension HMMLearner {
         }
         for s in [statistics, pending] { Self.encodeStatistics(s, into: &w) }
         w.write(pendingCount)
-        w.write(recursiveStatistics)
+        w.write(recursive?.values ?? [])
         w.write(warmupSegments.count)
         for segment in warmupSegments { w.write(segment) }
         w.write(warmupCount)
@@ -53,7 +53,15 @@ extension HMMLearner {
         statistics = try Self.decodeStatistics(like: statistics, from: &r)
         pending = try Self.decodeStatistics(like: pending, from: &r)
         pendingCount = try r.readInt()
-        recursiveStatistics = try r.readDoubles()
+        let flat = try r.readDoubles()
+        if !flat.isEmpty {
+            var s = Self.flatten(statistics)
+            guard flat.count == s.length else {
+                throw DecodingFailure("recursive statistics of \(flat.count) values do not fit this model")
+            }
+            s.values = flat
+            recursive = s
+        }
         let segments = try r.readInt()
         guard segments >= 0 else { throw DecodingFailure("bad warm-up segment count \(segments)") }
         warmupSegments = []

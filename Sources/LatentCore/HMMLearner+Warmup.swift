@@ -38,9 +38,9 @@ extension HMMLearner {
         stats.scale(by: 1 / Double(count))
         statistics = stats
         model = (try? Model(statistics: stats, options: settings.options, fallback: best)) ?? best
-        step = settings.warmup / max(settings.batch, 1)
+        step = settings.recursive ? settings.warmup : settings.warmup / max(settings.batch, 1)
         version = 1
-        if settings.recursive { recursiveStatistics = Self.flatten(stats) }
+        if settings.recursive { recursive = Self.flatten(stats) }
         for i in sequences.indices where !sequences[i].window.isEmpty { replay(&sequences[i]) }
         return true
     }

@@ -88,13 +88,14 @@ public struct HMMLearner<E: SeedableEmissions>: Sendable {
     /// Raw counts of the windows finished since the last update.
     var pending: HMMStatistics<E.Statistics>
     var pendingCount = 0
-    /// Recursive estimator: the running statistic S, flat (see RecursiveEstimator).
-    var recursiveStatistics: [Double] = []
+    /// Recursive estimator: the running statistic S (see RecursiveEstimator).
+    var recursive: RecursiveHMMStatistics<E.Statistics>?
     /// Sequences that ended during the warm-up.
     var warmupSegments: [[Double]] = []
     public internal(set) var warmupCount = 0
     var rng: Xoshiro256StarStar
-    /// Stepwise updates (windowed) or learned observations (recursive).
+    /// Stepwise updates (windowed) or learned observations (recursive); the
+    /// warm-up counts as `warmup/batch` updates (or `warmup` observations).
     public internal(set) var step = 0
     public internal(set) var observations = 0
     public internal(set) var version = 0
@@ -105,6 +106,7 @@ public struct HMMLearner<E: SeedableEmissions>: Sendable {
     var scratch: [Double]
     var workspace = HMMWorkspace()
     var viterbiWorkspace = ViterbiWorkspace()
+    var recursiveWorkspace = RecursiveWorkspace()
 
     public init(settings: HMMLearnerSettings, initial: Model? = nil) {
         self.settings = settings
@@ -133,8 +135,8 @@ public struct HMMLearner<E: SeedableEmissions>: Sendable {
         statistics = s
         model = initial
         version = 1
-        step = settings.warmup / max(settings.batch, 1)
-        if settings.recursive { recursiveStatistics = Self.flatten(s) }
+        step = settings.recursive ? settings.warmup : settings.warmup / max(settings.batch, 1)
+        if settings.recursive { recursive = Self.flatten(s) }
     }
 
     /// A fresh sequence for this learner.

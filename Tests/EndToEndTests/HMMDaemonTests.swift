@@ -49,9 +49,12 @@ import Testing
         return ids
     }
 
-    @Test func restartMidSequenceContinuesBitForBit() throws {
+    /// For each estimator: windowed forward–backward, Cappé's recursive one, and
+    /// hard (Viterbi training).
+    @Test(arguments: [["hmm_estimator": "windowed"], ["hmm_estimator": "recursive"], ["estimator": "hard"]])
+    func restartMidSequenceContinuesBitForBit(_ estimator: [String: String]) throws {
         let data = Self.regimeSequences(count: 4, length: 150)
-        let config = Self.model(["init": Self.initial])
+        let config = Self.model(["init": Self.initial], learning: estimator)
         let reference = try DaemonHarness(models: [config])
         try reference.start()
         let ids = try Self.feed(reference, data, steps: 0..<150)
