@@ -18,8 +18,11 @@ struct ErrorReporter {
     }
 
     /// Counts one rejection of a message on `inputTopic` and publishes the reason.
-    mutating func report(_ reason: String, inputTopic: UnsafeRawBufferPointer, to sink: OutputSink, now: Double) {
-        count += 1
+    /// `rejection: false` reports an event that is not a refused input (an evicted
+    /// sequence): it is explained on `error/` but not counted as rejected.
+    mutating func report(_ reason: String, inputTopic: UnsafeRawBufferPointer, to sink: OutputSink, now: Double,
+                         rejection: Bool = true) {
+        if rejection { count += 1 }
         if now - windowStart >= 1 {
             windowStart = now
             sentInWindow = 0

@@ -33,9 +33,9 @@ extension HMMHost {
         let counters = [try r.readInt(), try r.readInt(), try r.readInt()]
         let restored = try HMMLearner<E>(settings: settings, decoding: &r)
         let count = try r.readInt()
-        guard count >= 0, count <= config.maxSequences else {
-            throw DecodingFailure("\(count) live sequences, more than max_sequences (\(config.maxSequences))")
-        }
+        // More live sequences than a lowered max_sequences allows are kept: the next
+        // new sequences evict the oldest (publishing their paths) until the table fits.
+        guard count >= 0 else { throw DecodingFailure("negative sequence count \(count)") }
         var restoredTable = SequenceTable()
         let now = monotonicSeconds()
         for _ in 0..<count {

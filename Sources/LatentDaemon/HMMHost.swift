@@ -80,6 +80,7 @@ final class HMMHost<E: DaemonEmissions>: ModelHost {
         do {
             if let binary {
                 message = try binary.decode(payload, into: &values)
+                if case let .categorical(symbols) = settings.shape { try checkSymbolIndices(symbols) }
             } else if symbolNames != nil {
                 message = try parser.parse(payload, intoSymbols: &indices)
                 values.removeAll(keepingCapacity: true)
@@ -112,13 +113,13 @@ final class HMMHost<E: DaemonEmissions>: ModelHost {
             table.touch(live, now: now)
             slot = live
         } else {
-            if table.count >= config.maxSequences, table.oldest >= 0 {
+            while table.count >= config.maxSequences, table.oldest >= 0 {
                 let victim = table.oldest
                 let victimKey = table.keys[victim]
                 changed = finish(victim, reason: "evicted", learn: true, sink: sink) || changed
                 evicted += 1
                 errors.report("sequence \"\(victimKey)\" evicted: max_sequences (\(config.maxSequences)) reached; its Viterbi path was published",
-                              inputTopic: topic, to: sink, now: now)
+                              inputTopic: topic, to: sink, now: now, rejection: false)
             }
             slot = table.insert(key, learner.newSequence(), now: now)
         }
@@ -129,6 +130,14 @@ final class HMMHost<E: DaemonEmissions>: ModelHost {
         }
         if message.end { changed = finish(slot, reason: "end", learn: message.learn, sink: sink) || changed }
         publishParamsIfDue(changed, sink: sink)
+    }
+
+    /// Binary payloads for a categorical HMM carry symbol indices as numbers: each must
+    /// be a whole number in 0..<M, or it would index past the emission table.
+    private func checkSymbolIndices(_ symbols: Int) throws(ObservationError) {
+        for (i, v) in values.enumerated() where !(v >= 0 && v < Double(symbols) && v.rounded(.towardZero) == v) {
+            throw .invalidSymbolIndex(path: "value \(i)", value: "\(v)", count: symbols)
+        }
     }
 
     /// Runs the message's observations through the learner; true if the parameters changed.

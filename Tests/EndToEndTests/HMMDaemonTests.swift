@@ -149,6 +149,36 @@ import Testing
         }
     }
 
+    /// A categorical HMM fed f64le carries symbol indices as numbers: 99, 0.5 and
+    /// -1 are refused by name (they once indexed past the emission table and killed
+    /// the daemon); the valid messages around them are labelled and learned.
+    @Test func binarySymbolIndicesAreChecked() throws {
+        let model: [String: Any] = [
+            "name": "c", "topic": "c", "kind": "hmm", "states": 2, "emission": "categorical", "symbols": 2,
+            "format": "f64le", "learning": ["mode": "frozen"],
+            "init": ["start": [0.5, 0.5], "transitions": [[0.8, 0.2], [0.3, 0.7]], "emissions": [[0.5, 0.5], [0.9, 0.1]]],
+        ]
+        let daemon = try DaemonHarness(models: [model])
+        try daemon.start()
+        func bytes(_ values: [Double]) -> [UInt8] {
+            var out: [UInt8] = []
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
+            return out
+        }
+        let messages: [[Double]] = [[0, 1], [99], [1, 0.5], [-1], [1, 0, 0]]
+        for m in messages { try daemon.send(frames: [Array("c".utf8), bytes(m)]) }
+        var c = OutputCollector(daemon)
+        try c.collect { $0.errors.count == 3 }
+        let reasons = c.errors.map { $0["error"] as? String ?? "" }
+        #expect(reasons[0].contains("0..<2") && reasons[0].contains("99"), "\(reasons)")
+        #expect(reasons[1].contains("value 1") && reasons[1].contains("0.5"), "\(reasons)")
+        #expect(reasons[2].contains("-1"), "\(reasons)")
+        let status = try daemon.request(["cmd": "status"])
+        let entry = (status["models"] as! [[String: Any]]).first { $0["name"] as? String == "c" } ?? [:]
+        #expect(entry["n"] as? Int == 5 && entry["rejected"] as? Int == 3, "\(entry)")
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func sequencesEndByResetTimeoutAndEviction() throws {
         let daemon = try DaemonHarness(models: [Self.model(["init": Self.initial, "max_sequences": 3, "sequence_timeout": "300ms"])])
         try daemon.start()
@@ -165,6 +195,35 @@ import Testing
         let status = try daemon.request(["cmd": "status"])
         let entry = (status["models"] as! [[String: Any]]).first { $0["name"] as? String == "h" } ?? [:]
         #expect(entry["sequences"] as? Int == 0 && entry["sequences_evicted"] as? Int == 1 && entry["sequences_timed_out"] as? Int == 3)
+        #expect(entry["rejected"] as? Int == 0, "an eviction is reported on error/ but is not a rejected input")
+        #expect(daemon.stop() == 0)
+    }
+
+    /// A restart with a lower `max_sequences` keeps every in-flight sequence from
+    /// the checkpoint; the next new sequence evicts the oldest until the table fits.
+    @Test func loweredMaxSequencesEvictsAfterRestart() throws {
+        let daemon = try DaemonHarness(models: [Self.model(["init": Self.initial, "max_sequences": 5])])
+        try daemon.start()
+        for seq in ["a", "b", "c", "d", "e"] { try daemon.send("h", #"{"seq":"\#(seq)","x":[0,0],"id":"\#(seq)"}"#) }
+        var first = OutputCollector(daemon)
+        try first.collect { $0.posteriors.count == 5 }
+        #expect(daemon.stop() == 0)
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: daemon.configPath))) as! [String: Any]
+        var models = config["models"] as! [[String: Any]]
+        models[0]["max_sequences"] = 2
+        config["models"] = models
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: daemon.configPath))
+        try daemon.start()
+        let restored = try daemon.request(["cmd": "status"])
+        #expect(((restored["models"] as! [[String: Any]]).first { $0["name"] as? String == "h" })?["sequences"] as? Int == 5)
+        try daemon.send("h", #"{"seq":"f","x":[0,0],"id":"f"}"#)
+        var c = OutputCollector(daemon)
+        try c.collect { $0.posteriors["f"] != nil && $0.viterbiList.count == 4 }
+        #expect(c.viterbiList.map { $0["seq"] as? String ?? "" } == ["a", "b", "c", "d"])
+        #expect(c.viterbiList.allSatisfy { $0["reason"] as? String == "evicted" })
+        let status = try daemon.request(["cmd": "status"])
+        let entry = (status["models"] as! [[String: Any]]).first { $0["name"] as? String == "h" } ?? [:]
+        #expect(entry["sequences"] as? Int == 2 && entry["sequences_evicted"] as? Int == 4, "\(entry)")
         #expect(daemon.stop() == 0)
     }
 
