@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         // Numerics: models, sufficient statistics, EM. No I/O.
@@ -39,8 +40,9 @@ let package = Package(
         .executableTarget(
             name: "latentd",
             dependencies: [
-                "LatentDaemon",
+                "LatentDaemon", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         // Test-only: per-thread malloc counting, to prove the hot path allocates nothing.

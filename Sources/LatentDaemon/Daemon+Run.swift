@@ -109,13 +109,17 @@ extension Daemon {
         logger.info("latentd stopped")
     }
 
-    /// Receives up to a bounded number of messages, so that the control socket and
-    /// signals are served between bursts even when the input never goes quiet.
+    /// Receives for at most ~5 ms (and 4096 messages), so that the control socket and
+    /// signals are served between bursts even when the input never goes quiet: a
+    /// message bound would let batches of 100 observations hold `status` for seconds.
     func drainInput(_ s: Sockets, topic: Message, payload: Message) {
-        for _ in 0..<4096 {
+        var now = monotonicSeconds(), budget = 4096
+        let until = now + 0.005
+        while budget > 0, now <= until {
+            budget -= 1
             guard (try? s.input.receive(into: topic, dontWait: true)) == true else { return }
             received += 1
-            let now = monotonicSeconds()
+            now = monotonicSeconds()
             if !topic.more {
                 // Single frame: "topic payload".
                 topic.withUnsafeBytes { frame in

@@ -1,0 +1,99 @@
+import Foundation
+import LatentDaemon
+import ZeroMQ
+
+/// The daemon under test for `latentd throughput`: this very binary started as
+/// `latentd run` in its own process on ipc:// sockets in a temporary directory,
+/// with three diag K=8 D=8 GMMs: `j` (JSON, posteriors off), `b` (f64le,
+/// posteriors off) and `p` (JSON, posteriors on: capacity with output, latency,
+/// and the end markers that time the other two).
+final class LoadDaemon {
+    let dir: String
+    let process = Process()
+    var input: String { "ipc://\(dir)/in" }
+    var output: String { "ipc://\(dir)/out" }
+    var control: String { "ipc://\(dir)/control" }
+
+    init(binary: String, dir: String) throws {
+        self.dir = dir
+        func model(_ name: String, format: String, posteriors: Bool) -> String {
+            """
+              - {name: \(name), topic: \(name), kind: gmm, dimensions: \(LoadMessages.dimensions), \
+            components: \(LoadMessages.components), covariance: diag, format: \(format), seed: 1,
+                 learning: {batch: 16, warmup: 200}, publish: {posteriors: \(posteriors), params_every: 1000000000}}
+            """
+        }
+        let yaml = """
+            state_dir: \(dir)/state
+            checkpoint: {interval: 1h, keep: 1}
+            input: {bind: ["\(input)"], rcvhwm: 0}
+            output: {bind: "\(output)", sndhwm: 0}
+            control: {bind: "\(control)"}
+            models:
+            \(model("j", format: "json", posteriors: false))
+            \(model("b", format: "f64le", posteriors: false))
+            \(model("p", format: "json", posteriors: true))
+            """
+        let configPath = "\(dir)/latentd.yaml"
+        try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["run", "--config", configPath, "--log-level", "warning"]
+        try process.run()
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Resident set size of the daemon process (VmRSS), in bytes.
+    var residentBytes: Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb * 1024
+    }
+}
+
+/// A REQ client of the daemon's control socket, owned by one thread.
+struct ControlClient {
+    let socket: Socket
+
+    init(context: Context, endpoint: String) throws {
+        socket = try context.socket(.req)
+        try socket.set(.receiveTimeout, Int32(10_000))
+        try socket.set(.linger, Int32(0))
+        try socket.connect(endpoint)
+    }
+
+    func request(_ body: String) throws -> [String: Any] {
+        _ = try socket.send(body)
+        guard let reply = try socket.receiveMultipart(), let first = reply.first,
+              let object = try JSONSerialization.jsonObject(with: Data(first)) as? [String: Any] else {
+            throw ValidationFailure("the daemon did not answer \(body) within 10 s")
+        }
+        return object
+    }
+
+    /// Observations model `name` has consumed (`n` in its status entry).
+    func observations(_ name: String) throws -> Int {
+        let status = try request(#"{"cmd":"status"}"#)
+        let entry = (status["models"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+        return entry?["n"] as? Int ?? -1
+    }
+}
+
+struct ValidationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Nanoseconds on the monotonic clock (the latency probe's time base).
+func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

@@ -1,0 +1,70 @@
+import LatentCore
+
+/// Pre-encoded observation messages for `latentd throughput`: diag K=8 D=8
+/// mixture samples in the three hot framings, so the producer only copies bytes.
+struct LoadMessages {
+    enum Framing: String, CaseIterable {
+        case json1, json100, f64le100
+
+        var observationsPerMessage: Int { self == .json1 ? 1 : 100 }
+        /// The daemon model (and topic) that consumes this framing.
+        var model: String { self == .f64le100 ? "b" : "j" }
+    }
+
+    static let dimensions = 8
+    static let components = 8
+
+    /// `pool` observations, row-major; means spread over [-5, 5]^D, unit variance.
+    let observations: [Double]
+    let pool: Int
+
+    init(pool: Int = 4096, seed: UInt64 = 42) {
+        var rng = Xoshiro256StarStar(seed: seed)
+        let d = Self.dimensions
+        let means = (0..<(Self.components * d)).map { _ in 10 * rng.uniform() - 5 }
+        var xs: [Double] = []
+        xs.reserveCapacity(pool * d)
+        for _ in 0..<pool {
+            let k = Int(rng.uniform() * Double(Self.components)) % Self.components
+            for j in 0..<d { xs.append(means[k * d + j] + rng.normal()) }
+        }
+        observations = xs
+        self.pool = pool
+    }
+
+    func row(_ i: Int) -> ArraySlice<Double> {
+        let d = Self.dimensions, r = i % pool
+        return observations[(r * d)..<(r * d + d)]
+    }
+
+    static func jsonArray(_ row: ArraySlice<Double>) -> String {
+        "[" + row.map { "\($0)" }.joined(separator: ",") + "]"
+    }
+
+    /// Distinct payloads of one framing, cycled by the producer.
+    func payloads(_ framing: Framing) -> [[UInt8]] {
+        switch framing {
+        case .json1:
+            return (0..<pool).map { Array(#"{"x":\#(Self.jsonArray(row($0)))}"#.utf8) }
+        case .json100:
+            return (0..<(pool / 100)).map { m in
+                let rows = (0..<100).map { Self.jsonArray(row(m * 100 + $0)) }
+                return Array(#"{"xs":[\#(rows.joined(separator: ","))]}"#.utf8)
+            }
+        case .f64le100:
+            return (0..<(pool / 100)).map { m in
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(100 * Self.dimensions * 8)
+                for i in 0..<100 {
+                    for v in row(m * 100 + i) { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+                }
+                return bytes
+            }
+        }
+    }
+
+    /// `{"x":[...],"id":` for the latency probe; the producer appends the id and `}`.
+    func idPrefixes(count: Int = 256) -> [[UInt8]] {
+        (0..<count).map { Array(#"{"x":\#(Self.jsonArray(row($0))),"id":"#.utf8) }
+    }
+}

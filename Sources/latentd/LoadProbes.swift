@@ -1,0 +1,164 @@
+import Foundation
+import Histogram
+import Synchronization
+import ZeroMQ
+
+/// Reads `posterior/p` on its own thread (its SUB socket never leaves it):
+/// counts posteriors, notes the end markers (negative ids) and records the
+/// latency of every posterior whose id is its scheduled send time (ns).
+final class PosteriorCollector: Sendable {
+    let latencies = Mutex(PosteriorCollector.emptyHistogram())
+    let marker = Atomic<Int>(0)
+    let received = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private let finished = Atomic<Bool>(false)
+
+    static func emptyHistogram() -> Histogram<UInt64> {
+        Histogram(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    init(context: Context, endpoint: String) {
+        let thread = Thread { [self] in
+            defer { finished.store(true, ordering: .releasing) }
+            do {
+                let sub = try context.socket(.sub)
+                try sub.set(.receiveHighWaterMark, Int32(0))
+                try sub.set(.receiveTimeout, Int32(100))
+                try sub.subscribe("posterior/p")
+                try sub.connect(endpoint)
+                let message = Message()
+                while !stopping.load(ordering: .relaxed) {
+                    guard try sub.receive(into: message), message.more, try sub.receive(into: message) else { continue }
+                    let now = monotonicNanos()
+                    let id = message.withUnsafeBytes(Self.id(in:))
+                    if id < 0 {
+                        marker.store(-id, ordering: .releasing)
+                    } else if id > 0 {
+                        let latency = now > UInt64(id) ? now - UInt64(id) : 0
+                        latencies.withLock { _ = $0.record(latency) }
+                    }
+                    received.add(1, ordering: .relaxed)
+                }
+                sub.close()
+            } catch {
+                print("throughput: posterior collector failed: \(error)")
+            }
+        }
+        thread.start()
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        while !finished.load(ordering: .acquiring) { usleep(1_000) }
+    }
+
+    /// The integer after `"id":` in a posterior, 0 if none.
+    static func id(in bytes: UnsafeRawBufferPointer) -> Int {
+        let key: [UInt8] = Array(#""id":"#.utf8)
+        guard bytes.count > key.count else { return 0 }
+        var i = 0
+        while i + key.count < bytes.count {
+            if bytes[i] == key[0], (0..<key.count).allSatisfy({ bytes[i + $0] == key[$0] }) {
+                var j = i + key.count, sign = 1, value = 0
+                if j < bytes.count, bytes[j] == UInt8(ascii: "-") { sign = -1; j += 1 }
+                while j < bytes.count, bytes[j] >= 48, bytes[j] <= 57 { value = value * 10 + Int(bytes[j] - 48); j += 1 }
+                return sign * value
+            }
+            i += 1
+        }
+        return 0
+    }
+}
+
+/// Asks `status` every 50 ms on its own REQ socket and keeps the round trips,
+/// to show the control socket answers while the input is saturated.
+final class StatusProbe: Sendable {
+    let roundTrips = Mutex<[UInt64]>([])
+    private let stopping = Atomic<Bool>(false)
+    private let finished = Atomic<Bool>(false)
+
+    init(context: Context, endpoint: String) {
+        let thread = Thread { [self] in
+            defer { finished.store(true, ordering: .releasing) }
+            do {
+                let client = try ControlClient(context: context, endpoint: endpoint)
+                while !stopping.load(ordering: .relaxed) {
+                    let start = monotonicNanos()
+                    _ = try client.request(#"{"cmd":"status"}"#)
+                    let rtt = monotonicNanos() - start
+                    roundTrips.withLock { $0.append(rtt) }
+                    usleep(50_000)
+                }
+                client.socket.close()
+            } catch {
+                print("throughput: status probe failed: \(error)")
+            }
+        }
+        thread.start()
+    }
+
+    func stop() -> [UInt64] {
+        stopping.store(true, ordering: .relaxed)
+        while !finished.load(ordering: .acquiring) { usleep(1_000) }
+        return roundTrips.withLock { $0 }
+    }
+}
+
+/// The transport reference: the same pre-encoded messages from a native PUB to
+/// a plain SUB that only counts them, over ipc in the same run.
+enum TransportReference {
+    static func observationsPerSecond(context: Context, endpoint: String, payloads: [[UInt8]],
+                                      messages: Int, observationsPerMessage: Int) throws -> Double {
+        final class Shared: Sendable {
+            let warm = Atomic<Bool>(false)
+            let end = Atomic<UInt64>(0)
+            let failed = Atomic<Bool>(false)
+        }
+        let shared = Shared()
+        let consumer = Thread {
+            do {
+                let sub = try context.socket(.sub)
+                try sub.set(.receiveHighWaterMark, Int32(0))
+                try sub.set(.receiveTimeout, Int32(10_000))
+                try sub.subscribe("")
+                try sub.connect(endpoint)
+                let message = Message()
+                var count = 0
+                while count < messages {
+                    guard try sub.receive(into: message) else { throw ValidationFailure("transport reference: no message for 10 s") }
+                    let warm = message.hasPrefix("w")
+                    guard message.more, try sub.receive(into: message) else { continue }
+                    if warm { shared.warm.store(true, ordering: .relaxed) } else { count += 1 }
+                }
+                shared.end.store(monotonicNanos(), ordering: .releasing)
+                sub.close()
+            } catch {
+                print("throughput: \(error)")
+                shared.failed.store(true, ordering: .relaxed)
+            }
+        }
+        let producer = try context.socket(.pub)
+        try producer.set(.sendHighWaterMark, Int32(0))
+        try producer.set(.linger, Int32(0))
+        try producer.bind(endpoint)
+        defer { producer.close() }
+        consumer.start()
+        let warm: [UInt8] = [UInt8(ascii: "w")], data: [UInt8] = [UInt8(ascii: "d")]
+        while !shared.warm.load(ordering: .relaxed) && !shared.failed.load(ordering: .relaxed) {
+            _ = try producer.send(warm, more: true)
+            _ = try producer.send(payloads[0])
+            usleep(1_000)
+        }
+        let start = monotonicNanos()
+        for i in 0..<messages {
+            _ = try producer.send(data, more: true)
+            _ = try producer.send(payloads[i % payloads.count])
+        }
+        while shared.end.load(ordering: .acquiring) == 0 {
+            if shared.failed.load(ordering: .relaxed) { throw ValidationFailure("the transport reference consumer failed") }
+            usleep(500)
+        }
+        let seconds = Double(shared.end.load(ordering: .acquiring) - start) / 1e9
+        return Double(messages * observationsPerMessage) / seconds
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Histogram
+import ZeroMQ
+
+/// One daemon under load, with the sockets that drive and watch it. The
+/// producer and control sockets belong to the calling thread; the collector
+/// and the status probe own theirs.
+struct LoadRun {
+    let daemon: LoadDaemon
+    let producer: Socket
+    let control: ControlClient
+    let collector: PosteriorCollector
+    let status: StatusProbe
+    private let markerPrefix: [UInt8]
+    private var markers = 0
+
+    init(context: Context, dir: String, messages: LoadMessages) throws {
+        daemon = try LoadDaemon(binary: "/proc/self/exe", dir: dir)
+        control = try ControlClient(context: context, endpoint: daemon.control)
+        _ = try control.request(#"{"cmd":"status"}"#)  // waits (10 s at most) for the daemon to be up
+        producer = try context.socket(.pub)
+        try producer.set(.sendHighWaterMark, Int32(0))
+        try producer.set(.linger, Int32(0))
+        try producer.connect(daemon.input)
+        collector = PosteriorCollector(context: context, endpoint: daemon.output)
+        markerPrefix = messages.idPrefixes(count: 1)[0]
+        status = StatusProbe(context: context, endpoint: daemon.control)
+        // Through the slow joiner, then past every model's warm-up (200 observations).
+        try mark(repeatEvery: 0.02)
+        let warm = messages.payloads(.json100), binary = messages.payloads(.f64le100)
+        for i in 0..<5 {
+            _ = try send("j", warm[i])
+            _ = try send("b", binary[i])
+        }
+        for payload in messages.payloads(.json1).prefix(500) { _ = try send("p", payload) }
+        try mark()
+    }
+
+    mutating func finish() {
+        collector.stop()
+        _ = status.stop()
+        producer.close()
+        control.socket.close()
+        daemon.stop()
+    }
+
+    @discardableResult
+    private func send(_ topic: String, _ payload: [UInt8]) throws -> Bool {
+        _ = try producer.send(topic, more: true)
+        return try producer.send(payload)
+    }
+
+    /// Sends an end marker (an observation with id −k to model p) and waits for
+    /// its posterior: every message sent before it has then been consumed.
+    /// Returns the arrival time. `repeatEvery` re-sends it until it is seen.
+    @discardableResult
+    mutating func mark(repeatEvery: Double? = nil, timeout: Double = 120) throws -> UInt64 {
+        markers += 1
+        let payload = markerPrefix + Array("-\(markers)}".utf8)
+        let deadline = monotonicNanos() + UInt64(timeout * 1e9)
+        var resend = monotonicNanos()
+        while collector.marker.load(ordering: .acquiring) < markers {
+            if let every = repeatEvery, monotonicNanos() >= resend {
+                try send("p", payload)
+                resend = monotonicNanos() + UInt64(every * 1e9)
+            } else if repeatEvery == nil && resend != 0 {
+                try send("p", payload)
+                resend = 0
+            }
+            guard monotonicNanos() < deadline else { throw ValidationFailure("end marker \(markers) not seen within \(timeout) s") }
+            usleep(200)
+        }
+        return monotonicNanos()
+    }
+
+    struct Ingest { var rate: Double; var observations: Int; var lost: Int }
+
+    /// Sends `messages` messages to `model` as fast as the socket takes them and
+    /// times their consumption up to the end marker's posterior.
+    mutating func ingest(model: String, payloads: [[UInt8]], messages: Int, observationsPerMessage: Int) throws -> Ingest {
+        let before = try control.observations(model)
+        let topic = Array(model.utf8)
+        let start = monotonicNanos()
+        for i in 0..<messages {
+            _ = try producer.send(topic, more: true)
+            _ = try producer.send(payloads[i % payloads.count])
+        }
+        let end = try mark()
+        // The end marker is one more observation of model p.
+        let consumed = try control.observations(model) - before - (model == "p" ? 1 : 0)
+        let expected = messages * observationsPerMessage
+        return Ingest(rate: Double(consumed) / (Double(end - start) / 1e9), observations: consumed, lost: expected - consumed)
+    }
+
+    /// Open loop: message i is due at start + i/rate whatever happened before
+    /// (no coordinated omission); its id is that due time, so the collector
+    /// measures from the schedule, not from the actual send.
+    mutating func latency(rate: Double, seconds: Double) throws -> Histogram<UInt64> {
+        let prefixes = LoadMessages().idPrefixes()
+        let topic: [UInt8] = Array("p".utf8)
+        let count = Int(rate * seconds)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(256)
+        collector.latencies.withLock { $0 = PosteriorCollector.emptyHistogram() }
+        let start = monotonicNanos() + 10_000_000
+        let interval = 1e9 / rate
+        var i = 0
+        while i < count {
+            let now = monotonicNanos()
+            while i < count {
+                let due = start + UInt64(Double(i) * interval)
+                guard due <= now else { break }
+                buffer.removeAll(keepingCapacity: true)
+                buffer += prefixes[i % prefixes.count]
+                buffer += String(due).utf8
+                buffer.append(UInt8(ascii: "}"))
+                _ = try producer.send(topic, more: true)
+                _ = try producer.send(buffer)
+                i += 1
+            }
+            guard i < count else { break }
+            let wait = Int64(start + UInt64(Double(i) * interval)) - Int64(monotonicNanos())
+            if wait > 200_000 { usleep(UInt32(wait / 1_000 - 100)) } else { sched_yield() }
+        }
+        try mark()
+        return collector.latencies.withLock { $0 }
+    }
+
+    /// Saturates model j with JSON batches for `seconds` (closed loop: 200
+    /// messages, then an end marker), sampling the daemon's RSS ~20 times.
+    mutating func soak(payloads: [[UInt8]], seconds: Double) throws -> [(observations: Int, rss: Int)] {
+        var samples = [(observations: 0, rss: daemon.residentBytes)]
+        let start = monotonicNanos(), step = seconds / 20
+        var nextSample = step, sent = 0
+        while true {
+            let elapsed = Double(monotonicNanos() - start) / 1e9
+            if elapsed >= nextSample {
+                samples.append((sent * 100, daemon.residentBytes))
+                nextSample += step
+            }
+            if elapsed >= seconds { break }
+            for _ in 0..<200 {
+                try send("j", payloads[sent % payloads.count])
+                sent += 1
+            }
+            try mark()
+        }
+        return samples
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import ZeroMQ
+
+struct Throughput: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the daemon's end-to-end ingest rate and latency next to the plain ZeroMQ transport.",
+        discussion: """
+            Starts this binary as `latentd run` on ipc:// sockets in a temporary directory
+            (three diag K=8 D=8 GMMs that learn) and, in the same run:
+              1. for each framing (json1: one 8-value JSON observation per message; json100
+                 and f64le100: batches of 100), the rate of a plain ZeroMQ consumer of the
+                 same pre-encoded messages (the transport reference), then the daemon's rate
+                 with posteriors off, and the ratio;
+              2. the daemon's rate for json1 with posteriors on;
+              3. open-loop latency at fixed send rates (percentages of the posteriors-on
+                 capacity): each message carries its scheduled send time, and the latency
+                 runs from that time to the posterior's arrival (HdrHistogram percentiles);
+              4. the control socket's `status` round trips while the input is saturated,
+                 and the daemon's RSS (sampled through an optional soak run).
+            Prints one JSON object per line. Build with -c release for meaningful numbers.
+            """
+    )
+
+    @Option(help: "Framings to measure, comma-separated (json1, json100, f64le100).")
+    var framings = "json1,json100,f64le100"
+    @Option(help: "Observations sent per framing and run.")
+    var observations = 1_000_000
+    @Option(help: "Send rates for the latency runs, in % of the posteriors-on capacity.")
+    var rates = "50,80,100,120"
+    @Option(help: "Seconds per latency run.")
+    var latencySeconds = 3.0
+    @Option(help: "Seconds of saturated JSON-batch input, sampling the daemon's RSS (0: none).")
+    var soakSeconds = 0.0
+
+    func run() throws {
+        let chosen = try framings.split(separator: ",").map { name in
+            guard let f = LoadMessages.Framing(rawValue: String(name)) else {
+                throw ValidationError("unknown framing \(name) (json1, json100, f64le100)")
+            }
+            return f
+        }
+        let percents = try rates.split(separator: ",").map { p in
+            guard let v = Double(p), v > 0 else { throw ValidationError("bad rate percentage \(p)") }
+            return v
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("latentd-throughput-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let messages = LoadMessages()
+        let context = try Context(ioThreads: 1)
+        var run = try LoadRun(context: context, dir: dir, messages: messages)
+        defer { run.finish() }
+
+        for framing in chosen {
+            let count = observations / framing.observationsPerMessage
+            let payloads = messages.payloads(framing)
+            let transport = try TransportReference.observationsPerSecond(
+                context: context, endpoint: "ipc://\(dir)/reference-\(framing.rawValue)", payloads: payloads,
+                messages: count, observationsPerMessage: framing.observationsPerMessage)
+            let daemon = try run.ingest(model: framing.model, payloads: payloads, messages: count,
+                                        observationsPerMessage: framing.observationsPerMessage)
+            print(#"{"framing":"\#(framing.rawValue)","posteriors":false,"observations":\#(daemon.observations),"#
+                + #""transport_obs_per_s":\#(Int(transport)),"daemon_obs_per_s":\#(Int(daemon.rate)),"#
+                + #""ratio":\#(rounded(daemon.rate / transport)),"lost":\#(daemon.lost)}"#)
+        }
+        let json1 = messages.payloads(.json1)
+        let withPosteriors = try run.ingest(model: "p", payloads: json1, messages: observations, observationsPerMessage: 1)
+        print(#"{"framing":"json1","posteriors":true,"observations":\#(withPosteriors.observations),"#
+            + #""daemon_obs_per_s":\#(Int(withPosteriors.rate)),"lost":\#(withPosteriors.lost)}"#)
+        let roundTrips = run.status.stop().sorted()
+        if let worst = roundTrips.last {
+            let p99 = roundTrips[min(roundTrips.count - 1, Int(Double(roundTrips.count) * 0.99))]
+            print(#"{"status_while_saturated":{"requests":\#(roundTrips.count),"p99_ms":\#(rounded(Double(p99) / 1e6)),"max_ms":\#(rounded(Double(worst) / 1e6))}}"#)
+        }
+        for percent in percents {
+            let rate = withPosteriors.rate * percent / 100
+            let h = try run.latency(rate: rate, seconds: latencySeconds)
+            func us(_ v: UInt64) -> String { rounded(Double(v) / 1e3) }
+            print(#"{"latency":{"percent_of_capacity":\#(Int(percent)),"rate":\#(Int(rate)),"count":\#(h.totalCount),"#
+                + #""p50_us":\#(us(h.valueAtPercentile(50))),"p99_us":\#(us(h.valueAtPercentile(99))),"#
+                + #""p999_us":\#(us(h.valueAtPercentile(99.9))),"max_us":\#(us(h.max))}}"#)
+        }
+        if soakSeconds > 0 {
+            let samples = try run.soak(payloads: messages.payloads(.json100), seconds: soakSeconds)
+            let mib = samples.map { rounded(Double($0.rss) / 1_048_576) }
+            print(#"{"soak":{"seconds":\#(soakSeconds),"observations":\#(samples.last?.observations ?? 0),"rss_mib":[\#(mib.joined(separator: ","))]}}"#)
+        }
+        print(#"{"daemon_rss_mib":\#(rounded(Double(run.daemon.residentBytes) / 1_048_576))}"#)
+    }
+}
+
+func rounded(_ x: Double) -> String { String(format: "%.3f", x) }

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+/// `latentd throughput` end to end on a small load: every framing is measured
+/// against the transport reference, nothing is lost, the control socket
+/// answered while saturated, and the latency run recorded every message.
+@Suite struct ThroughputToolTests {
+    @Test func smallRunReportsEveryFigure() throws {
+        let (status, output) = try runLatentd([
+            "throughput", "--observations", "3000", "--rates", "50", "--latency-seconds", "0.3", "--soak-seconds", "0.5",
+        ])
+        #expect(status == 0, "\(output)")
+        let lines = output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let ingest = lines.filter { $0["framing"] != nil }
+        #expect(Set(ingest.compactMap { $0["framing"] as? String }) == ["json1", "json100", "f64le100"], "\(output)")
+        #expect(ingest.count == 4, "three framings with posteriors off, json1 with posteriors on: \(output)")
+        for line in ingest {
+            #expect(line["lost"] as? Int == 0 && line["observations"] as? Int == 3000, "\(line)")
+            #expect((line["daemon_obs_per_s"] as? Int ?? 0) > 0, "\(line)")
+            if line["posteriors"] as? Bool == false {
+                #expect((line["transport_obs_per_s"] as? Int ?? 0) > 0 && (line["ratio"] as? Double ?? 0) > 0, "\(line)")
+            }
+        }
+        let status_ = lines.compactMap { $0["status_while_saturated"] as? [String: Any] }.first
+        #expect((status_?["requests"] as? Int ?? 0) > 0, "\(output)")
+        let latency = lines.compactMap { $0["latency"] as? [String: Any] }.first ?? [:]
+        let rate = latency["rate"] as? Int ?? 0
+        #expect(rate > 0 && abs((latency["count"] as? Int ?? 0) - Int(Double(rate) * 0.3)) <= 1, "every scheduled message came back: \(latency)")
+        #expect((latency["p50_us"] as? Double ?? 0) > 0 && (latency["max_us"] as? Double ?? 0) >= (latency["p99_us"] as? Double ?? .infinity))
+        let soak = lines.compactMap { $0["soak"] as? [String: Any] }.first
+        #expect((soak?["rss_mib"] as? [Double])?.allSatisfy { $0 > 1 } == true, "\(output)")
+    }
+}
