@@ -29,11 +29,21 @@ extension GaussianMixture {
                     // One loop per covariance type, so the inner loops carry no branches.
                     switch covarianceType {
                     case .diag:
-                        for j in 0..<k {
-                            let m = mu + j * d, p = pf + j * d
-                            var maha = 0.0
-                            for i in 0..<d { let z = x[i] - m[i]; maha += z * z * p[i] }
-                            logJoint[j] = ln[j] - 0.5 * maha
+                        // Four components per SIMD4 lane; each lane sums its terms in
+                        // the same order as a scalar loop would (bit-identical results).
+                        diagonalBlocks.withUnsafeBufferPointer { blocks in
+                            var b = blocks.baseAddress!
+                            var j = 0
+                            while j < k {
+                                var maha = SIMD4<Double>.zero
+                                for i in 0..<d {
+                                    let z = SIMD4<Double>(repeating: x[i]) - b[0]
+                                    maha += z * z * b[1]
+                                    b += 2
+                                }
+                                for lane in 0..<min(4, k - j) { logJoint[j + lane] = ln[j + lane] - 0.5 * maha[lane] }
+                                j += 4
+                            }
                         }
                     case .spherical:
                         for j in 0..<k {

@@ -29,6 +29,11 @@ public struct GaussianMixture: Sendable, Equatable {
     var precisionFactors: [Double]
     /// log w_k − (D/2)·log 2π − ½·log|Σ_k|.
     var logNormalizers: [Double]
+    /// diag only: means and precisions of 4 components side by side, so the
+    /// E-step runs 4 independent Mahalanobis sums per SIMD lane instead of one
+    /// serial chain per component. Layout [block][dimension][means, precisions];
+    /// padding lanes have precision 0.
+    var diagonalBlocks: [SIMD4<Double>]
 
     /// Validates and normalizes the weights (they need only be proportional).
     public init(
@@ -65,6 +70,7 @@ public struct GaussianMixture: Sendable, Equatable {
         self.covariances = covariances
         self.precisionFactors = []
         self.logNormalizers = []
+        self.diagonalBlocks = []
         try refreshFactors()
     }
 
@@ -113,6 +119,16 @@ public struct GaussianMixture: Sendable, Equatable {
             }
         }
         precisionFactors = factors
+        if covarianceType == .diag {
+            var blocks = [SIMD4<Double>](repeating: .zero, count: (k + 3) / 4 * d * 2)
+            for j in 0..<k {
+                for i in 0..<d {
+                    blocks[((j / 4) * d + i) * 2][j % 4] = means[j * d + i]
+                    blocks[((j / 4) * d + i) * 2 + 1][j % 4] = factors[j * d + i]
+                }
+            }
+            diagonalBlocks = blocks
+        }
         logNormalizers = (0..<k).map { j in
             _log(weights[j]) - 0.5 * Double(d) * log2Pi + logDetPrecision[j]
         }
