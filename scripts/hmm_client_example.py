@@ -117,7 +117,9 @@ def main():
             return  # a probe
         if topic.startswith("viterbi/"):
             paths[seq] = msg
-            print(f"{topic} {json.dumps(msg)[:160]}...")
+            path = msg.get("path") or []
+            print(f"{topic} seq={seq} t={msg['t']} reason={msg['reason']} loglik={msg['loglik']} "
+                  f"path={path[:25]}{'...' if len(path) > 25 else ''}")
         elif topic.startswith("posterior/"):
             posteriors.add((seq, msg["t"]))
             if msg.get("smoothed"):
