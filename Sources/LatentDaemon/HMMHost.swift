@@ -80,6 +80,7 @@ final class HMMHost<E: DaemonEmissions>: ModelHost {
         do {
             if let binary {
                 message = try binary.decode(payload, into: &values)
+                if let symbolNames { try Self.checkSymbolIndices(values, count: symbolNames.count) }
             } else if symbolNames != nil {
                 message = try parser.parse(payload, intoSymbols: &indices)
                 values.removeAll(keepingCapacity: true)
@@ -129,6 +130,14 @@ final class HMMHost<E: DaemonEmissions>: ModelHost {
         }
         if message.end { changed = finish(slot, reason: "end", learn: message.learn, sink: sink) || changed }
         publishParamsIfDue(changed, sink: sink)
+    }
+
+    /// A categorical HMM fed `f64le`/`f32le` gets its symbols as floats; one that is
+    /// not a whole index of the alphabet would index past the emission table.
+    static func checkSymbolIndices(_ values: [Double], count: Int) throws(ObservationError) {
+        for (i, v) in values.enumerated() where !(v >= 0 && v < Double(count) && v == v.rounded(.towardZero)) {
+            throw .invalidSymbolIndex(path: "observation \(i)", value: "\(v)", count: count)
+        }
     }
 
     /// Runs the message's observations through the learner; true if the parameters changed.
