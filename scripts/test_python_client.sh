@@ -4,8 +4,11 @@
 #   2. config/latentd.yaml with state_dir and the three tcp ports moved to a
 #      temporary directory and free ports;
 #   3. `latentd run` in the background, scripts/client_example.py against it
-#      (it fails unless every observation it sent got a posterior);
-#   4. SIGTERM: latentd must exit 0 and leave a readable checkpoint.
+#      (it fails unless every observation it sent got a posterior), then
+#      scripts/hmm_client_example.py against the same daemon's `activity` HMM
+#      (it fails unless every reading got a posterior and every ended sequence
+#      its viterbi/ message);
+#   4. SIGTERM: latentd must exit 0 and leave a readable checkpoint per model.
 #
 # Usage: [LATENTD=path/to/latentd] scripts/test_python_client.sh
 # LATENTD defaults to .build/debug/latentd in the repository.
@@ -82,6 +85,14 @@ step "running scripts/client_example.py ($count observations)"
     --control "tcp://127.0.0.1:$ctl_port" --topic sensors/room1 --model room1 --count "$count" \
     || { code=$?; cat "$work/latentd.log" >&2; fail "client_example.py failed (exit $code)"; }
 
+hmm_sequences=6 hmm_length=100
+step "running scripts/hmm_client_example.py ($hmm_sequences sequences of $hmm_length readings)"
+"$python" "$root/scripts/hmm_client_example.py" \
+    --input "tcp://127.0.0.1:$in_port" --output "tcp://127.0.0.1:$out_port" \
+    --control "tcp://127.0.0.1:$ctl_port" --topic sensors/activity --model activity \
+    --sequences "$hmm_sequences" --length "$hmm_length" \
+    || { code=$?; cat "$work/latentd.log" >&2; fail "hmm_client_example.py failed (exit $code)"; }
+
 step "stopping latentd with SIGTERM"
 kill -TERM "$daemon_pid"
 status=""
@@ -98,15 +109,21 @@ daemon_pid=""
 [[ "$status" == 0 ]] || { cat "$work/latentd.log" >&2; fail "latentd exited with status $status after SIGTERM (expected 0)"; }
 
 shopt -s nullglob
-checkpoints=("$state"/room1.*.ckpt)
-(( ${#checkpoints[@]} > 0 )) || { ls -la "$state" >&2 || true; fail "no checkpoint room1.*.ckpt in $state after SIGTERM"; }
-newest="${checkpoints[-1]}"
-"$latentd" inspect "$newest" >"$work/inspect.json" || fail "latentd inspect $newest: the checkpoint does not read back"
-"$python" - "$work/inspect.json" "$count" <<'EOF' || fail "checkpoint $newest does not hold the $count observations sent"
+newest_files=()
+# Each model's newest checkpoint must read back and hold what its client sent.
+for entry in "room1 $count" "activity $((hmm_sequences * hmm_length))"; do
+    read -r model sent <<<"$entry"
+    checkpoints=("$state"/"$model".*.ckpt)
+    (( ${#checkpoints[@]} > 0 )) || { ls -la "$state" >&2 || true; fail "no checkpoint $model.*.ckpt in $state after SIGTERM"; }
+    newest="${checkpoints[-1]}"
+    "$latentd" inspect "$newest" >"$work/inspect.json" || fail "latentd inspect $newest: the checkpoint does not read back"
+    "$python" - "$work/inspect.json" "$sent" "$model" <<'EOF' || fail "checkpoint $newest does not hold the $sent observations sent"
 import json, sys
 state = json.load(open(sys.argv[1]))["state"]
-print(f"test_python_client: checkpoint: version {state['version']}, n={state['n']}")
+print(f"test_python_client: {sys.argv[3]} checkpoint: version {state['version']}, n={state['n']}")
 sys.exit(0 if state["n"] >= int(sys.argv[2]) and state["params"] is not None else 1)
 EOF
+    newest_files+=("$(basename "$newest")")
+done
 
-step "OK: posteriors for every id, exit 0 on SIGTERM, checkpoint $(basename "$newest")"
+step "OK: posteriors for every id and reading, viterbi/ for every sequence, exit 0 on SIGTERM, checkpoints ${newest_files[*]}"

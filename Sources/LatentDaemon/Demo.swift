@@ -3,8 +3,10 @@ import LatentCore
 import Logging
 import ZeroMQ
 
-/// `latentd demo`: the daemon learning a synthetic sensor stream over real
-/// ZeroMQ sockets (ipc in a temporary directory), with a live summary.
+/// `latentd demo`: the daemon learning two synthetic streams over real ZeroMQ
+/// sockets (ipc in a temporary directory), with a live summary: a room sensor
+/// clustered by a GMM, and machines switching regimes labeled by an HMM
+/// (`DemoMachines`). Both streams run side by side, as they would in one daemon.
 ///
 /// The daemon runs on its own thread exactly as `latentd run` would; this
 /// thread plays producer (PUB), consumer (SUB) and operator (REQ).
@@ -16,7 +18,11 @@ public enum Demo {
         (0.2, [25.0, 30.0], [1.0, 2.5]),   // sunny afternoon
     ]
 
-    public static func run(observations total: Int, rate: Double, logLevel: Logger.Level) throws {
+    /// The HMM stream is paced over the same time as the GMM's (`total / rate`
+    /// seconds), so `--observations` and `--rate` set the length of the whole demo.
+    public static func run(observations total: Int, rate: Double, machines machineCount: Int = 8,
+                           logLevel: Logger.Level) throws {
+        guard machineCount >= 1 else { throw DaemonError("--machines must be >= 1") }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("latentd-demo-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -29,6 +35,7 @@ public enum Demo {
             models:
               - {name: room1, topic: sensors/room1, kind: gmm, dimensions: 2, components: 3, covariance: diag,
                  seed: 7, learning: {warmup: 300, batch: 16, averaging: true}, publish: {params_every: 2000}}
+            \(DemoMachines.yamlEntry)
             """
         let config = try DaemonConfig.parse(yaml: yaml)
         let signals = try SignalPipe()
@@ -51,6 +58,8 @@ public enum Demo {
         let consumer = try context.socket(.sub)
         try consumer.subscribe("posterior/room1")
         try consumer.subscribe("params/room1")
+        try consumer.subscribe("posterior/\(DemoMachines.model)")
+        try consumer.subscribe("viterbi/\(DemoMachines.model)")
         try consumer.connect("ipc://\(dir)/out")
         let control = try context.socket(.req)
         try control.set(.receiveTimeout, Int32(5000))
@@ -59,6 +68,9 @@ public enum Demo {
         print("latentd demo: a room sensor with 3 regimes, \(total) readings at \(Int(rate))/s")
         print("true regimes (temperature °C, humidity %):")
         for t in truth { print(String(format: "  weight %.2f  mean (%5.1f, %5.1f)", t.weight, t.mean[0], t.mean[1])) }
+        var machines = DemoMachines(machines: machineCount, seed: 2027)
+        print("and \(machineCount) machines switching between idle, running and fault, \(machines.total) readings "
+              + "(temperature °C, vibration mm/s) on topic \(DemoMachines.topic), one sequence per machine, labelled by an HMM")
 
         // Wait for the daemon to answer, then until its SUB sees our PUB.
         _ = try request(control, #"{"cmd":"status"}"#)
@@ -71,8 +83,10 @@ public enum Demo {
         var logliks: [Double] = []
         let start = monotonicSeconds()
         var nextReport = start + 1
+        /// The machines start once the subscription is through (a lost first reading would shift a sequence).
+        var machinesStart: Double?
         let message = Message()
-        while posteriors < total - lostAtStart {
+        while posteriors < total - lostAtStart || !machines.finished {
             let due = Int((monotonicSeconds() - start) * rate) + 1
             while sent < min(due, total) {
                 let anomaly = sent > 1000 && rng.uniform() < 0.002
@@ -83,11 +97,18 @@ public enum Demo {
                 sent += 1
                 if posteriors == 0 { break }  // until the subscription is through, one at a time
             }
+            if let machinesStart {
+                try machines.send(upTo: (monotonicSeconds() - machinesStart) * rate / Double(total), on: producer)
+            } else if posteriors > 0 {
+                machinesStart = monotonicSeconds()
+            }
             while try consumer.receive(into: message, dontWait: true) {
                 let topic = message.string
                 guard message.more, try consumer.receive(into: message, dontWait: true) else { continue }
                 guard let object = try? JSONSerialization.jsonObject(with: Data(message.bytes)) as? [String: Any] else { continue }
-                if topic.hasPrefix("params/") {
+                if topic.hasSuffix("/\(DemoMachines.model)") {
+                    machines.receive(topic: topic, object)
+                } else if topic.hasPrefix("params/") {
                     version = object["version"] as? Int ?? version
                     lastParams = describe(object["params"])
                 } else {
@@ -105,8 +126,10 @@ public enum Demo {
                 let meanLL = recent.isEmpty ? Double.nan : recent.reduce(0, +) / Double(recent.count)
                 print(String(format: "[%4.1fs] sent %6d  labelled %6d  params v%-4d  mean loglik %7.3f  anomalies flagged %d/%d",
                              monotonicSeconds() - start, sent, posteriors, version, meanLL, anomaliesFlagged, anomaliesSent))
+                print(String(format: "        machines: sent %6d  labelled %6d  paths %d/%d  filtered labels right %5.1f %%",
+                             machines.sent, machines.posteriors, machines.paths, machineCount, 100 * machines.filteredAccuracy))
             }
-            if posteriors < total - lostAtStart { usleep(posteriors == 0 ? 20_000 : 1_000) }
+            if posteriors < total - lostAtStart || !machines.finished { usleep(posteriors == 0 ? 20_000 : 1_000) }
             if monotonicSeconds() - start > Double(total) / rate + 30 {
                 print("demo: timed out waiting for posteriors")
                 break
@@ -116,6 +139,8 @@ public enum Demo {
         let params = try request(control, #"{"cmd":"params","model":"room1"}"#)
         print("learned regimes (version \(params["version"] ?? "?")):")
         print(describe(params["params"]).isEmpty ? lastParams : describe(params["params"]))
+        let machineParams = try request(control, #"{"cmd":"params","model":"\#(DemoMachines.model)"}"#)
+        for line in machines.summary(params: machineParams) { print(line) }
         print("daemon status: received \(status["received"] ?? 0), rejected \(status["rejected"] ?? 0)")
         signals.send(.stop)
         while !daemonThread.isFinished { usleep(10_000) }

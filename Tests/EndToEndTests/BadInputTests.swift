@@ -58,6 +58,30 @@ import Testing
                 "garbage changed the learned parameters")
     }
 
+    /// A categorical HMM with a binary format reads symbol indices as floats: a
+    /// value that is no index of the alphabet used to crash the daemon.
+    @Test func categoricalBinaryRefusesValuesThatAreNoSymbolIndex() throws {
+        let model: [String: Any] = ["name": "cat", "topic": "cat", "kind": "hmm", "states": 2, "emission": "categorical",
+                                    "symbols": 3, "format": "f64le", "learning": ["warmup": 4]]
+        let daemon = try DaemonHarness(models: [model])
+        try daemon.start()
+        func frame(_ values: [Double]) -> [[UInt8]] {
+            [Array("cat".utf8), values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }]
+        }
+        try daemon.send(frames: frame([0, 1, 2, 1, 0, 2]))
+        for bad in [7.5, 3, -1, 1e20, 0.5] {
+            try daemon.send(frames: frame([1, bad]))
+            let error = try daemon.receive(timeout: 10_000) { $0.topic == "error/cat" }
+            let text = error?.body["error"] as? String ?? ""
+            #expect(text.contains("symbol index in 0..<3"), "\(bad): \(text)")
+        }
+        try daemon.send(frames: frame([2]))
+        #expect(try daemon.receive(timeout: 10_000) { $0.topic == "posterior/cat" && $0.body["label"] is Int } != nil)
+        let status = try daemon.request(["cmd": "status"])
+        #expect(status["rejected"] as? Int == 5, "\(status)")
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func malformedControlRequestsGetOkFalse() throws {
         let daemon = try DaemonHarness(models: [learningModel()])
         try daemon.start()

@@ -44,8 +44,14 @@ import Testing
     }
 
     @Test func demoRunsToTheEnd() throws {
-        let (status, output) = try runLatentd(["demo", "--observations", "3000", "--rate", "20000"])
+        let (status, output) = try runLatentd(["demo", "--observations", "3000", "--rate", "20000", "--machines", "3"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("learned regimes") && output.contains("demo finished"), "\(output)")
+        // The HMM half: every machine's sequence ended with its Viterbi path counted.
+        #expect(output.contains("machines: 3 sequences (m1..m3)"), "\(output)")
+        for label in ["filtered", "smoothed", "viterbi"] {
+            #expect(output.contains("\n  \(label) "), "\(output)")
+        }
+        #expect(!output.contains("timed out"), "\(output)")
     }
 }
