@@ -96,6 +96,18 @@ extension GaussianMixture {
         return m + _log(total)
     }
 
+    /// `responsibilities`, declared `mutating` (it changes nothing) so that a caller
+    /// holding the mixture in an optional stored property runs it in place with
+    /// `model!.responsibilitiesInPlace(…)`: a non-mutating call on `model!` copies
+    /// the struct, retaining and releasing its six arrays per observation.
+    @inline(__always)
+    mutating func responsibilitiesInPlace(
+        _ x: UnsafePointer<Double>, into resp: UnsafeMutablePointer<Double>,
+        scratch: UnsafeMutablePointer<Double>
+    ) -> Double {
+        responsibilities(x, into: resp, scratch: scratch)
+    }
+
     /// Convenience for tests and non-hot callers.
     public func responsibilities(_ x: [Double]) -> (resp: [Double], logLikelihood: Double) {
         var resp = [Double](repeating: 0, count: components)

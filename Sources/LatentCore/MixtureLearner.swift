@@ -143,9 +143,10 @@ public struct MixtureLearner: Sendable {
                     scored: true, logLikelihood: ll, label: argmax(resp, settings.components), parametersChanged: false)
             }
         }
-        let published = model!
+        // In place: a copy of the mixture (`let m = model!`) retains and releases
+        // its six arrays, which cost a fifth of the ingest time.
         let ll = scratch.withUnsafeMutableBufferPointer {
-            published.responsibilities(x, into: resp, scratch: $0.baseAddress!)
+            model!.responsibilitiesInPlace(x, into: resp, scratch: $0.baseAddress!)
         }
         return MixtureObservation(
             scored: true, logLikelihood: ll, label: argmax(resp, settings.components), parametersChanged: changed)
@@ -164,12 +165,11 @@ public struct MixtureLearner: Sendable {
     /// published, so a completed batch's update is visible in that observation's
     /// posterior. Returns log p(x) under the iterate.
     mutating func learnFrom(_ x: UnsafePointer<Double>, responsibilities resp: UnsafeMutablePointer<Double>) -> Double {
-        let current = iterate!
         let k = settings.components, d = settings.dimensions
         let hard = settings.estimator == .hard
         let ll = gamma.withUnsafeMutableBufferPointer { g in
             scratch.withUnsafeMutableBufferPointer { s in
-                let ll = current.responsibilities(x, into: resp, scratch: s.baseAddress!)
+                let ll = iterate!.responsibilitiesInPlace(x, into: resp, scratch: s.baseAddress!)
                 var weights = UnsafePointer(resp)
                 if hard {
                     for j in 0..<k { g[j] = resp[j] }

@@ -26,6 +26,8 @@ struct Throughput: ParsableCommand {
     var framings = "json1,json100,f64le100"
     @Option(help: "Observations sent per framing and run.")
     var observations = 1_000_000
+    @Option(help: "Observations for the posteriors-on json1 run (default: --observations).")
+    var posteriorObservations: Int?
     @Option(help: "Send rates for the latency runs, in % of the posteriors-on capacity.")
     var rates = "50,80,100,120"
     @Option(help: "Seconds per latency run.")
@@ -65,7 +67,8 @@ struct Throughput: ParsableCommand {
                 + #""ratio":\#(rounded(daemon.rate / transport)),"lost":\#(daemon.lost)}"#)
         }
         let json1 = messages.payloads(.json1)
-        let withPosteriors = try run.ingest(model: "p", payloads: json1, messages: observations, observationsPerMessage: 1)
+        let withPosteriors = try run.ingest(model: "p", payloads: json1, messages: posteriorObservations ?? observations,
+                                            observationsPerMessage: 1)
         print(#"{"framing":"json1","posteriors":true,"observations":\#(withPosteriors.observations),"#
             + #""daemon_obs_per_s":\#(Int(withPosteriors.rate)),"lost":\#(withPosteriors.lost)}"#)
         let roundTrips = run.status.stop().sorted()
