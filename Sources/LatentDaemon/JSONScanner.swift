@@ -305,6 +305,7 @@ struct JSONScanner {
                 }
             }
         }
+        if !inexact, let value = eiselLemire(mantissa: mantissa, exponent: exponent, negative: negative) { return value }
         return slowNumber(start..<pos)
     }
 

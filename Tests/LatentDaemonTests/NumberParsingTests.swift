@@ -61,6 +61,29 @@ import Testing
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
     }
 
+    /// The Eisel-Lemire path over its whole exponent range: up to 19 exact digits,
+    /// exponents from -360 to 320 (subnormals, overflow, the table's both ends),
+    /// and exact halfway points between neighbouring doubles (round to even).
+    @Test func nineteenDigitMantissasOverEveryExponent() {
+        var rng = SeededGenerator(seed: 4)
+        var mismatches: [String] = []
+        for _ in 0..<200_000 {
+            let digits = Int.random(in: 1...19, using: &rng)
+            var mantissa = String(Int.random(in: 1...9, using: &rng))
+            for _ in 1..<digits { mantissa += String(Int.random(in: 0...9, using: &rng)) }
+            let text = mantissa + "e" + String(Int.random(in: -360...320, using: &rng))
+            if scan(text)?.bitPattern != Double(text)?.bitPattern { mismatches.append(text) }
+        }
+        for _ in 0..<20_000 {
+            // (m + 1/2) · 2^e for a random 53-bit m: printed exactly, it is a tie.
+            let m = UInt64.random(in: (1 << 52)..<(1 << 53), using: &rng)
+            let halfway = (Decimal(m) + 0.5) * pow(Decimal(2), Int.random(in: 0...10, using: &rng))
+            let text = "\(halfway)"
+            if scan(text)?.bitPattern != Double(text)?.bitPattern { mismatches.append(text) }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    }
+
     @Test func hardCases() {
         let cases = [
             "9007199254740993", "9007199254740992", "9007199254740991e22", "1e23", "8.98846567431158e307",
