@@ -241,6 +241,11 @@ struct JSONScanner {
             pos += 1
             if isDigit(peek) { throw fail("invalid number (leading zero)", at: start) }
         } else {
+            while significant <= 11, let chunk = eightDigits() {
+                mantissa = mantissa &* 100_000_000 &+ chunk
+                significant += 8
+                pos += 8
+            }
             while isDigit(peek) {
                 let d = UInt64(peek &- UInt8(ascii: "0"))
                 if significant < 19 {
@@ -256,6 +261,16 @@ struct JSONScanner {
         if peek == UInt8(ascii: ".") {
             pos += 1
             guard isDigit(peek) else { throw fail("invalid number (no digits after '.')", at: start) }
+            if mantissa == 0 {
+                // Leading zeros of the fraction are not significant.
+                while peek == UInt8(ascii: "0") { exponent -= 1; pos += 1 }
+            }
+            while significant <= 11, let chunk = eightDigits() {
+                mantissa = mantissa &* 100_000_000 &+ chunk
+                significant += 8
+                exponent -= 8
+                pos += 8
+            }
             while isDigit(peek) {
                 let d = UInt64(peek &- UInt8(ascii: "0"))
                 if significant < 19 {
@@ -307,6 +322,21 @@ struct JSONScanner {
         }
         if !inexact, let value = eiselLemire(mantissa: mantissa, exponent: exponent, negative: negative) { return value }
         return slowNumber(start..<pos)
+    }
+
+    /// The eight bytes at `pos` as a number if they are all ASCII digits, nil
+    /// otherwise: one load and three multiplications instead of eight steps
+    /// (Lemire, "Number Parsing at a Gigabyte per Second", 2021, §6).
+    @inline(__always)
+    private func eightDigits() -> UInt64? {
+        guard pos + 8 <= bytes.count else { return nil }
+        let v = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: pos, as: UInt64.self))
+        guard ((v &+ 0x4646_4646_4646_4646) | (v &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0 else { return nil }
+        var x = v &- 0x3030_3030_3030_3030
+        x = (x &* 10) &+ (x >> 8)
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        x = ((x & mask) &* 0x000F_4240_0000_0064 &+ ((x >> 16) & mask) &* 0x0000_2710_0000_0001) >> 32
+        return x & 0xFFFF_FFFF
     }
 
     private func slowNumber(_ range: Range<Int>) -> Double {
