@@ -122,7 +122,7 @@ public struct MixtureLearner: Sendable {
     ) -> MixtureObservation {
         observations += 1
         var changed = false
-        if model == nil {
+        if case .none = model {  // not `model == nil`: that picked Equatable `==` and copied the mixture per observation
             guard learn && !settings.frozen else {
                 return MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: false)
             }
