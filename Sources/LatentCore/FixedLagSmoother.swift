@@ -13,8 +13,10 @@ public struct FixedLagSmoother: Sendable, Equatable {
     public init(lag: Int, states: Int) {
         self.lag = lag
         self.states = states
+        // Two buffers: `ratios = alphas` would share one, and the first push
+        // would then copy it, an allocation on the hot path of every new sequence.
         alphas = [Double](repeating: 0, count: (lag + 1) * states)
-        ratios = alphas
+        ratios = [Double](repeating: 0, count: (lag + 1) * states)
     }
 
     /// Restores a stored smoother (checkpoints).
