@@ -22,6 +22,12 @@ public struct OnlineViterbi: Sendable, Equatable {
         self.steps = steps
     }
 
+    /// Makes room for the back-pointers of `steps` more observations, so that a
+    /// caller that knows the length (the benchmark) steps without reallocating.
+    public mutating func reserveCapacity(steps more: Int) {
+        backPointers.reserveCapacity(backPointers.count + more * states)
+    }
+
     /// δ_t(j) = max_i [δ_{t−1}(i) + log A_ij] + log p(x_t | j) (Rabiner 1989, eq. 33a).
     public mutating func step<E>(_ x: UnsafePointer<Double>, model: HiddenMarkovModel<E>, scratch: UnsafeMutablePointer<Double>) {
         let n = states
