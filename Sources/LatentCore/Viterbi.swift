@@ -29,24 +29,41 @@ public struct OnlineViterbi: Sendable, Equatable {
     }
 
     /// δ_t(j) = max_i [δ_{t−1}(i) + log A_ij] + log p(x_t | j) (Rabiner 1989, eq. 33a).
+    ///
+    /// The loop runs over rows of log A (i outer, j inner), so memory is read
+    /// contiguously; each j still sees i in increasing order with a strict `>`,
+    /// so ties and results are exactly those of the textbook j-outer loop.
+    /// Pre-specialized, and on raw pointers: it runs for every observation.
+    @_specialize(where E == GaussianEmissions)
+    @_specialize(where E == CategoricalEmissions)
     public mutating func step<E>(_ x: UnsafePointer<Double>, model: HiddenMarkovModel<E>, scratch: UnsafeMutablePointer<Double>) {
         let n = states
         let logD = scratch
         model.emissions.logDensities(x, into: logD, scratch: scratch + 2 * n)
         if steps == 0 {
-            for j in 0..<n { delta[j] = model.logStart[j] + logD[j] }
-        } else {
-            let next = scratch + n
-            for j in 0..<n {
-                var best = -Double.infinity, arg = 0
-                for i in 0..<n {
-                    let v = delta[i] + model.logTransitions[i * n + j]
-                    if v > best { best = v; arg = i }
-                }
-                next[j] = best + logD[j]
-                backPointers.append(Int32(arg))
+            model.logStart.withUnsafeBufferPointer { start in
+                for j in 0..<n { delta[j] = start[j] + logD[j] }
             }
-            for j in 0..<n { delta[j] = next[j] }
+        } else {
+            let best = scratch + n
+            let first = backPointers.count
+            for _ in 0..<n { backPointers.append(0) }
+            backPointers.withUnsafeMutableBufferPointer { bp in
+                delta.withUnsafeMutableBufferPointer { db in
+                    model.logTransitions.withUnsafeBufferPointer { lt in
+                        let psi = bp.baseAddress! + first, d = db.baseAddress!, logA = lt.baseAddress!
+                        for j in 0..<n { best[j] = -.infinity }
+                        for i in 0..<n {
+                            let di = d[i], row = logA + i * n
+                            for j in 0..<n {
+                                let v = di + row[j]
+                                if v > best[j] { best[j] = v; psi[j] = Int32(truncatingIfNeeded: i) }
+                            }
+                        }
+                        for j in 0..<n { d[j] = best[j] + logD[j] }
+                    }
+                }
+            }
         }
         steps += 1
     }
