@@ -69,7 +69,12 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
     /// `previous` nil means the sequence starts here. `scratch` needs
     /// N + emissions.scratchCount doubles. `ratios`, when given, receives
     /// e_t(j)/c_t, what a backward pass over this step needs (fixed-lag smoothing).
-    @inline(__always)
+    ///
+    /// Pre-specialized for the two emission models: callers in other modules
+    /// (the daemon, the benchmark) would otherwise run the unspecialized generic
+    /// body, with every emission call through a witness table.
+    @_specialize(where Emissions == GaussianEmissions)
+    @_specialize(where Emissions == CategoricalEmissions)
     public func forwardStep(
         _ x: UnsafePointer<Double>, previous: UnsafePointer<Double>?, into alpha: UnsafeMutablePointer<Double>,
         scratch: UnsafeMutablePointer<Double>, ratios: UnsafeMutablePointer<Double>? = nil
