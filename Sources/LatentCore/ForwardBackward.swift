@@ -56,8 +56,7 @@ extension HiddenMarkovModel {
             for s in 0..<t {
                 let x = xs + s * w
                 let es = e + s * n, a = alpha + s * n
-                emissions.logDensities(x, into: es, scratch: scratch)
-                let shift = Self.scaledLikelihoods(es, n)
+                let shift = emissions.scaledLikelihoods(x, into: es, scratch: scratch)
                 if s == 0 {
                     if let previous { predict(previous, into: a) } else { for j in 0..<n { a[j] = start[j] } }
                 } else {
@@ -78,11 +77,7 @@ extension HiddenMarkovModel {
                     for s in stride(from: t - 2, through: 0, by: -1) {
                         let next = e + (s + 1) * n, bNext = beta + (s + 1) * n, b = beta + s * n
                         for j in 0..<n { scratch[j] = next[j] * bNext[j] / c[s + 1] }
-                        for i in 0..<n {
-                            var sum = 0.0
-                            for j in 0..<n { sum += a[i * n + j] * scratch[j] }
-                            b[i] = sum
-                        }
+                        transitionsTimes(scratch, into: b)
                     }
                 }
                 // Expected counts: γ_t = α_t β_t; ξ_t(i,j) = α_t(i) A_ij e_{t+1}(j) β_{t+1}(j) / c_{t+1}.
