@@ -88,13 +88,14 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
 
 /// Scaled emission likelihoods, in place: logD_j ← exp(logD_j − m) with
 /// m = max_k logD_k; returns m. A free function, so that generic callers
-/// (the emission models' default) need no type metadata.
+/// (the emission models' default) need no type metadata. The maximum's own
+/// exp(0) is exactly 1 and is not computed: one exp fewer per observation.
 @inline(__always)
 func shiftedExponentials(_ logD: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
     var m = -Double.infinity
     for j in 0..<n where logD[j] > m { m = logD[j] }
     if !m.isFinite { for j in 0..<n { logD[j] = 0 }; return m }
-    for j in 0..<n { logD[j] = _exp(logD[j] - m) }
+    for j in 0..<n { logD[j] = logD[j] == m ? 1 : _exp(logD[j] - m) }
     return m
 }
 
