@@ -15,8 +15,11 @@ sampled from it (n observations), this measures, best of --repeats:
                     implementations. E-step, expected counts and M-step.
   hmmlearn viterbi  decode(X, algorithm="viterbi"), divided by n.
 
-and runs `latentd bench --hmm-states 2,8,32 --emission gaussian,categorical
---dimensions 4 --symbols 16 --observations n --repeats R`, whose kernels are
+and runs, right before hmmlearn on each size, `latentd bench --hmm-states N
+--emission E --dimensions 4 --symbols 16 --observations n --repeats R`
+(the same as one `--hmm-states 2,8,32 --emission gaussian,categorical` run,
+split so that both sides of each ratio are measured under the same load),
+whose kernels are
 
   forward           one normalized forward-filter step (filtered distribution
                     and predictive log-likelihood) per observation.
@@ -115,8 +118,8 @@ def measure_hmmlearn(emission, n, observations, repeats):
     return per_obs
 
 
-def measure_latentd(binary, observations, repeats):
-    command = [binary, "bench", "--hmm-states", ",".join(map(str, STATES)), "--emission", "gaussian,categorical",
+def measure_latentd(binary, emission, n, observations, repeats):
+    command = [binary, "bench", "--hmm-states", str(n), "--emission", emission,
                "--dimensions", str(DIMENSIONS), "--symbols", str(SYMBOLS),
                "--observations", str(observations), "--repeats", str(repeats)]
     try:
@@ -126,10 +129,9 @@ def measure_latentd(binary, observations, repeats):
     except subprocess.CalledProcessError as error:
         sys.exit(f"compare_hmmlearn: {' '.join(command)} failed ({error.returncode}): {error.stderr.strip()}")
     lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    figures = {(r["emission"], r["states"]): r for r in lines}
-    if len(figures) != 2 * len(STATES):
+    if len(lines) != 1 or lines[0].get("states") != n:
         sys.exit(f"compare_hmmlearn: unexpected output from {' '.join(command)}:\n{out}")
-    return figures
+    return lines[0]
 
 
 def version_of(binary):
@@ -162,13 +164,14 @@ def main():
 
     # latentd learns each stream on one thread; so does hmmlearn's C++ core.
     # One BLAS thread keeps the numpy parts (emission densities, M-step) comparable.
+    # latentd runs once per size, right before hmmlearn on that size, so that on
+    # a shared machine both sides of a ratio see the same load.
     with threadpool_limits(limits=1):
-        latentd = measure_latentd(args.latentd, args.observations, args.repeats)
         rows = []
         for emission in ("gaussian", "categorical"):
             for n in STATES:
+                ld = measure_latentd(args.latentd, emission, n, args.observations, args.repeats)
                 hl = measure_hmmlearn(emission, n, args.observations, args.repeats)
-                ld = latentd[(emission, n)]
                 row = {"emission": emission, "states": n, "n": args.observations,
                        **{f"latentd_{k}_ns": ld[f"{k}_ns"] for k in ("forward", "window_counts", "smoother", "viterbi")},
                        **{f"hmmlearn_{k}_ns": v for k, v in hl.items()}}
