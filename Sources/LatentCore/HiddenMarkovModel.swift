@@ -32,6 +32,8 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
     /// rows of Aᵀ that is an axpy per j, which vectorizes, where the row-wise
     /// dot product is a chain of dependent additions. Derived, never encoded.
     @usableFromInline var transposedTransitions: [Double]
+    /// (log A)ᵀ: Viterbi's max over predecessors i of column j, read contiguously.
+    var transposedLogTransitions: [Double]
 
     public init(start: [Double], transitions: [Double], emissions: Emissions) throws(MixtureError) {
         try self.init(start: start, transitions: transitions, emissions: emissions, normalize: true)
@@ -61,6 +63,7 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
         logStart = self.start.map { _log($0) }
         logTransitions = a.map { _log($0) }
         transposedTransitions = (0..<(n * n)).map { k in a[(k % n) * n + k / n] }
+        transposedLogTransitions = transposedTransitions.map { _log($0) }
     }
 
     /// out_i = Σ_j A_ij w_j for every i, summed in increasing j from 0, as the

@@ -30,10 +30,11 @@ public struct OnlineViterbi: Sendable, Equatable {
 
     /// δ_t(j) = max_i [δ_{t−1}(i) + log A_ij] + log p(x_t | j) (Rabiner 1989, eq. 33a).
     ///
-    /// The loop runs over rows of log A (i outer, j inner), so memory is read
-    /// contiguously; each j still sees i in increasing order with a strict `>`,
-    /// so ties and results are exactly those of the textbook j-outer loop.
-    /// Pre-specialized, and on raw pointers: it runs for every observation.
+    /// For each j, the max over i reads row j of (log A)ᵀ, contiguous, and keeps
+    /// best and argmax in registers with selects: which i wins is data-dependent,
+    /// and a branch on it mispredicts. i runs upward with a strict `>`, so ties
+    /// and results are exactly those of the textbook loop. Pre-specialized, and
+    /// on raw pointers: it runs for every observation.
     @_specialize(where E == GaussianEmissions)
     @_specialize(where E == CategoricalEmissions)
     public mutating func step<E>(_ x: UnsafePointer<Double>, model: HiddenMarkovModel<E>, scratch: UnsafeMutablePointer<Double>) {
@@ -50,15 +51,18 @@ public struct OnlineViterbi: Sendable, Equatable {
             for _ in 0..<n { backPointers.append(0) }
             backPointers.withUnsafeMutableBufferPointer { bp in
                 delta.withUnsafeMutableBufferPointer { db in
-                    model.logTransitions.withUnsafeBufferPointer { lt in
-                        let psi = bp.baseAddress! + first, d = db.baseAddress!, logA = lt.baseAddress!
-                        for j in 0..<n { best[j] = -.infinity }
-                        for i in 0..<n {
-                            let di = d[i], row = logA + i * n
-                            for j in 0..<n {
-                                let v = di + row[j]
-                                if v > best[j] { best[j] = v; psi[j] = Int32(truncatingIfNeeded: i) }
+                    model.transposedLogTransitions.withUnsafeBufferPointer { lt in
+                        let psi = bp.baseAddress! + first, d = db.baseAddress!, logAT = lt.baseAddress!
+                        for j in 0..<n {
+                            let column = logAT + j * n
+                            var top = -Double.infinity, arg = 0
+                            for i in 0..<n {
+                                let v = d[i] + column[i], better = v > top
+                                top = better ? v : top
+                                arg = better ? i : arg
                             }
+                            best[j] = top
+                            psi[j] = Int32(truncatingIfNeeded: arg)
                         }
                         for j in 0..<n { d[j] = best[j] + logD[j] }
                     }
