@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "CAllocationCounter", path: "Tests/Support/CAllocationCounter"),
         .testTarget(name: "LatentCoreTests", dependencies: ["LatentCore", "CAllocationCounter"], exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
-        .testTarget(name: "LatentDaemonTests", dependencies: ["LatentDaemon"]),
+        .testTarget(name: "LatentDaemonTests", dependencies: ["LatentDaemon", "CAllocationCounter"]),
         .testTarget(name: "EndToEndTests", dependencies: ["latentd", "LatentCore", "LatentDaemon", "ZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]

@@ -6,6 +6,10 @@ public struct CategoricalEmissions: EmissionModel {
     /// N×M row-major, rows sum to 1.
     public private(set) var probabilities: [Double]
     private var logProbabilities: [Double]
+    /// By symbol m (M×N): exp(log B[j][m] − max_k log B[k][m]), and that max
+    /// (M). Derived from the probabilities, never encoded.
+    private var scaledBySymbol: [Double]
+    private var shiftBySymbol: [Double]
 
     public init(states: Int, symbols: Int, probabilities: [Double]) throws(MixtureError) {
         try self.init(states: states, symbols: symbols, probabilities: probabilities, normalize: true)
@@ -28,7 +32,19 @@ public struct CategoricalEmissions: EmissionModel {
         self.states = states
         self.symbols = symbols
         self.probabilities = p
-        logProbabilities = p.map { _log($0) }
+        let logP = p.map { _log($0) }
+        var scaled = [Double](repeating: 0, count: symbols * states)
+        var shifts = [Double](repeating: 0, count: symbols)
+        scaled.withUnsafeMutableBufferPointer { sb in
+            for m in 0..<symbols {
+                let e = sb.baseAddress! + m * states
+                for j in 0..<states { e[j] = logP[j * symbols + m] }
+                shifts[m] = shiftedExponentials(e, states)
+            }
+        }
+        logProbabilities = logP
+        scaledBySymbol = scaled
+        shiftBySymbol = shifts
     }
 
     public var observationWidth: Int { 1 }
@@ -38,6 +54,19 @@ public struct CategoricalEmissions: EmissionModel {
     public func logDensities(_ x: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
         let m = Int(x[0])
         for j in 0..<states { out[j] = logProbabilities[j * symbols + m] }
+    }
+
+    /// A table lookup: the values `logDensities` followed by the shifted
+    /// exponentials would give, computed once per model (`scaledBySymbol`), so
+    /// filtering gets the same bits without N exps per observation.
+    @inline(__always)
+    public func scaledLikelihoods(_ x: UnsafePointer<Double>, into e: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) -> Double {
+        let m = Int(x[0])
+        scaledBySymbol.withUnsafeBufferPointer { s in
+            let row = s.baseAddress! + m * states
+            for j in 0..<states { e[j] = row[j] }
+        }
+        return shiftBySymbol[m]
     }
 
     /// One `rng.uniform()` u; the symbol is the first m with u < B[j][0] + … + B[j][m]

@@ -11,6 +11,12 @@ public protocol EmissionModel: Sendable, Equatable {
     var scratchCount: Int { get }
     /// log p(x | z = j) for every state j.
     func logDensities(_ x: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>)
+    /// e_j = p(x | z = j)·exp(−m) for every state j, with e_j ≤ 1 for the
+    /// largest (what the forward filter multiplies in); returns m (−∞ when no
+    /// state can emit x). A requirement, not only an extension, so that
+    /// categorical emissions can read their probabilities instead of paying
+    /// N exps for the logarithms of them.
+    func scaledLikelihoods(_ x: UnsafePointer<Double>, into e: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) -> Double
     func emptyStatistics() -> Statistics
     /// The emission M-step.
     init(statistics: Statistics, options: EmissionOptions) throws(MixtureError)
@@ -18,6 +24,15 @@ public protocol EmissionModel: Sendable, Equatable {
     /// doubles). Synthetic data for learning-quality checks must be
     /// reproducible outside Swift, so each model documents its exact draws.
     func sample(state: Int, rng: inout Xoshiro256StarStar, into x: UnsafeMutablePointer<Double>)
+}
+
+extension EmissionModel {
+    /// exp(log p(x | j) − max_k log p(x | k)): nothing underflows however far x is.
+    @inline(__always)
+    public func scaledLikelihoods(_ x: UnsafePointer<Double>, into e: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) -> Double {
+        logDensities(x, into: e, scratch: scratch)
+        return shiftedExponentials(e, states)
+    }
 }
 
 /// Emission sufficient statistics: γ-weighted sums that blend like the GMM's.

@@ -13,8 +13,10 @@ public struct FixedLagSmoother: Sendable, Equatable {
     public init(lag: Int, states: Int) {
         self.lag = lag
         self.states = states
+        // Two buffers: `ratios = alphas` would share one, and the first push
+        // would then copy it, an allocation on the hot path of every new sequence.
         alphas = [Double](repeating: 0, count: (lag + 1) * states)
-        ratios = alphas
+        ratios = [Double](repeating: 0, count: (lag + 1) * states)
     }
 
     /// Restores a stored smoother (checkpoints).
@@ -28,34 +30,52 @@ public struct FixedLagSmoother: Sendable, Equatable {
 
     /// Records step t (its filtered α_t and ratios e_t/c_t). When t ≥ L, writes
     /// p(z_{t−L} | x_1..t) into `smoothed` and returns true. `scratch`: 2N doubles.
+    ///
+    /// It runs for every observation (O(L·N²)); the work is done by a
+    /// non-generic overload, so that it is optimized once whichever module
+    /// calls it, and this wrapper is inlinable, so that a caller in another
+    /// module does not run it as unspecialized generic code.
+    @inlinable
     public mutating func push<E>(
         alpha: UnsafePointer<Double>, ratios r: UnsafePointer<Double>, model: HiddenMarkovModel<E>,
         smoothed: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
     ) -> Bool {
-        let n = states, slots = lag + 1
+        model.transposedTransitions.withUnsafeBufferPointer { t in
+            push(alpha: alpha, ratios: r, transposedTransitions: t.baseAddress!, smoothed: smoothed, scratch: scratch)
+        }
+    }
+
+    /// `push` given Aᵀ (N×N row-major). β_s ⊙ e_s/c_s is formed once per step
+    /// rather than once per (i, j), and the backward step is N axpys over Aᵀ.
+    @usableFromInline
+    mutating func push(
+        alpha: UnsafePointer<Double>, ratios r: UnsafePointer<Double>, transposedTransitions t: UnsafePointer<Double>,
+        smoothed: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
+    ) -> Bool {
+        let n = states, lag = lag, slots = lag + 1
         let slot = steps % slots
-        for j in 0..<n { alphas[slot * n + j] = alpha[j]; ratios[slot * n + j] = r[j] }
         steps += 1
-        guard steps > lag else { return false }
-        // β_{t}(·) = 1; β_{s−1}(i) = Σ_j A_ij (e_s(j)/c_s) β_s(j) for s = t … t−L+1.
-        var beta = scratch, next = scratch + n
-        for j in 0..<n { beta[j] = 1 }
-        model.transitions.withUnsafeBufferPointer { ab in
-            let a = ab.baseAddress!
-            for back in 0..<lag {
-                let s = (steps - 1 - back) % slots
-                for i in 0..<n {
-                    var sum = 0.0
-                    for j in 0..<n { sum += a[i * n + j] * ratios[s * n + j] * beta[j] }
-                    next[i] = sum
+        let steps = steps
+        return alphas.withUnsafeMutableBufferPointer { alphaRing in
+            ratios.withUnsafeMutableBufferPointer { ratioRing in
+                let alphas = alphaRing.baseAddress!, ratios = ratioRing.baseAddress!
+                for j in 0..<n { alphas[slot * n + j] = alpha[j]; ratios[slot * n + j] = r[j] }
+                guard steps > lag else { return false }
+                // β_{t}(·) = 1; β_{s−1}(i) = Σ_j A_ij (e_s(j)/c_s) β_s(j) for s = t … t−L+1.
+                var beta = scratch, next = scratch + n
+                for j in 0..<n { beta[j] = 1 }
+                for back in 0..<lag {
+                    let ratio = ratios + ((steps - 1 - back) % slots) * n
+                    for j in 0..<n { beta[j] *= ratio[j] }
+                    transposedTimes(t, beta, into: next, n)
+                    swap(&beta, &next)
                 }
-                swap(&beta, &next)
+                let target = alphas + ((steps - 1 - lag) % slots) * n
+                var total = 0.0
+                for j in 0..<n { smoothed[j] = target[j] * beta[j]; total += smoothed[j] }
+                if total > 0 { for j in 0..<n { smoothed[j] /= total } }
+                return true
             }
         }
-        let target = (steps - 1 - lag) % slots
-        var total = 0.0
-        for j in 0..<n { smoothed[j] = alphas[target * n + j] * beta[j]; total += smoothed[j] }
-        if total > 0 { for j in 0..<n { smoothed[j] /= total } }
-        return true
     }
 }

@@ -39,8 +39,10 @@ extension HiddenMarkovModel {
     /// `previous` of the observation just before it; the transition into the
     /// window is then counted too. Adds expected counts to `stats` and, when
     /// given, writes the smoothed posteriors γ (T×N) to `posteriors`.
-    /// Returns log p(window | what came before).
+    /// Returns log p(window | what came before). Pre-specialized as `forwardStep` is.
     @discardableResult
+    @_specialize(where Emissions == GaussianEmissions)
+    @_specialize(where Emissions == CategoricalEmissions)
     public func forwardBackward(
         _ xs: UnsafePointer<Double>, count t: Int, previous: UnsafePointer<Double>?,
         statistics stats: inout HMMStatistics<Emissions.Statistics>,
@@ -54,8 +56,7 @@ extension HiddenMarkovModel {
             for s in 0..<t {
                 let x = xs + s * w
                 let es = e + s * n, a = alpha + s * n
-                emissions.logDensities(x, into: es, scratch: scratch)
-                let shift = Self.scaledLikelihoods(es, n)
+                let shift = emissions.scaledLikelihoods(x, into: es, scratch: scratch)
                 if s == 0 {
                     if let previous { predict(previous, into: a) } else { for j in 0..<n { a[j] = start[j] } }
                 } else {
@@ -76,11 +77,7 @@ extension HiddenMarkovModel {
                     for s in stride(from: t - 2, through: 0, by: -1) {
                         let next = e + (s + 1) * n, bNext = beta + (s + 1) * n, b = beta + s * n
                         for j in 0..<n { scratch[j] = next[j] * bNext[j] / c[s + 1] }
-                        for i in 0..<n {
-                            var sum = 0.0
-                            for j in 0..<n { sum += a[i * n + j] * scratch[j] }
-                            b[i] = sum
-                        }
+                        transitionsTimes(scratch, into: b)
                     }
                 }
                 // Expected counts: γ_t = α_t β_t; ξ_t(i,j) = α_t(i) A_ij e_{t+1}(j) β_{t+1}(j) / c_{t+1}.
@@ -93,15 +90,22 @@ extension HiddenMarkovModel {
                     if s == 0 && previous == nil { for j in 0..<n { stats.start[j] += g[j] } }
                     stats.emission.accumulate(xs + s * w, gamma: g, scratch: scratch + n)
                 }
-                for s in 0..<t {
-                    let from: UnsafePointer<Double>?
-                    if s == 0 { from = previous } else { from = UnsafePointer(alpha + (s - 1) * n) }
-                    guard let from else { continue }
-                    let es = e + s * n, b = beta + s * n
-                    for i in 0..<n {
-                        let fi = from[i] / c[s]
-                        if fi == 0 { continue }
-                        for j in 0..<n { stats.transitions[i * n + j] += fi * a[i * n + j] * es[j] * b[j] }
+                // e_s ⊙ β_s is formed once per step, and ξ is added through a raw
+                // pointer: this is the O(N²) part of every observation's learning.
+                stats.transitions.withUnsafeMutableBufferPointer { xb in
+                    let xi = xb.baseAddress!, eb = scratch
+                    for s in 0..<t {
+                        let from: UnsafePointer<Double>?
+                        if s == 0 { from = previous } else { from = UnsafePointer(alpha + (s - 1) * n) }
+                        guard let from else { continue }
+                        let es = e + s * n, b = beta + s * n
+                        for j in 0..<n { eb[j] = es[j] * b[j] }
+                        for i in 0..<n {
+                            let fi = from[i] / c[s]
+                            if fi == 0 { continue }
+                            let row = a + i * n, out = xi + i * n
+                            for j in 0..<n { out[j] += fi * row[j] * eb[j] }
+                        }
                     }
                 }
             }

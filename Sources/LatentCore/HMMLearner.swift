@@ -145,6 +145,9 @@ public struct HMMLearner<E: SeedableEmissions>: Sendable {
     /// Filters one observation of `sequence` (α_t into `filtered`, N doubles;
     /// p(z_{t−L} | x_1..t) into `smoothed` when `smoothedT ≥ 1`) and, when
     /// `learn`, learns from it. During the warm-up it is only buffered.
+    /// Pre-specialized so that the daemon's calls reach specialized numerics.
+    @_specialize(where E == GaussianEmissions)
+    @_specialize(where E == CategoricalEmissions)
     public mutating func observe(
         _ x: UnsafePointer<Double>, sequence s: inout HMMSequence, learn: Bool,
         filtered: UnsafeMutablePointer<Double>, smoothed: UnsafeMutablePointer<Double>

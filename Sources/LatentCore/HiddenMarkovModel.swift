@@ -1,3 +1,24 @@
+/// out_i = Σ_j Tᵀ_ij w_j = Σ_j T_ji w_j for an N×N row-major T, summed in
+/// increasing j from 0: N axpys over the rows of T, which vectorize. With few
+/// states the axpys are too short and each out_i waits on its own store, so
+/// the sums are kept in a register instead (same order, so the same bits).
+@inline(__always)
+func transposedTimes(_ t: UnsafePointer<Double>, _ w: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, _ n: Int) {
+    if n < 6 {
+        for i in 0..<n {
+            var sum = 0.0
+            for j in 0..<n { sum += t[j * n + i] * w[j] }
+            out[i] = sum
+        }
+        return
+    }
+    for i in 0..<n { out[i] = 0 }
+    for j in 0..<n {
+        let wj = w[j], row = t + j * n
+        for i in 0..<n { out[i] += row[i] * wj }
+    }
+}
+
 /// A hidden Markov model's parameters: start distribution π, transition matrix
 /// A (N×N row-major, rows sum to 1) and emissions.
 public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
@@ -7,6 +28,12 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
     public private(set) var emissions: Emissions
     var logStart: [Double]
     var logTransitions: [Double]
+    /// Aᵀ (N×N row-major). Backward passes compute β(i) = Σ_j A_ij w_j; over
+    /// rows of Aᵀ that is an axpy per j, which vectorizes, where the row-wise
+    /// dot product is a chain of dependent additions. Derived, never encoded.
+    @usableFromInline var transposedTransitions: [Double]
+    /// (log A)ᵀ: Viterbi's max over predecessors i of column j, read contiguously.
+    var transposedLogTransitions: [Double]
 
     public init(start: [Double], transitions: [Double], emissions: Emissions) throws(MixtureError) {
         try self.init(start: start, transitions: transitions, emissions: emissions, normalize: true)
@@ -35,6 +62,15 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
         self.emissions = emissions
         logStart = self.start.map { _log($0) }
         logTransitions = a.map { _log($0) }
+        transposedTransitions = (0..<(n * n)).map { k in a[(k % n) * n + k / n] }
+        transposedLogTransitions = transposedTransitions.map { _log($0) }
+    }
+
+    /// out_i = Σ_j A_ij w_j for every i, summed in increasing j from 0, as the
+    /// textbook loop does (the same bits), but as N axpys over rows of Aᵀ.
+    @inline(__always)
+    func transitionsTimes(_ w: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>) {
+        transposedTransitions.withUnsafeBufferPointer { t in transposedTimes(t.baseAddress!, w, into: out, states) }
     }
 
     /// prior_j = Σ_i p_i A_ij: the predicted state distribution one step on.
@@ -51,17 +87,22 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
             }
         }
     }
+}
 
-    /// Scaled emission likelihoods e_j = exp(log p(x | j) − m); returns m.
-    @inline(__always)
-    static func scaledLikelihoods(_ logD: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
-        var m = -Double.infinity
-        for j in 0..<n where logD[j] > m { m = logD[j] }
-        if !m.isFinite { for j in 0..<n { logD[j] = 0 }; return m }
-        for j in 0..<n { logD[j] = _exp(logD[j] - m) }
-        return m
-    }
+/// Scaled emission likelihoods, in place: logD_j ← exp(logD_j − m) with
+/// m = max_k logD_k; returns m. A free function, so that generic callers
+/// (the emission models' default) need no type metadata. The maximum's own
+/// exp(0) is exactly 1 and is not computed: one exp fewer per observation.
+@inline(__always)
+func shiftedExponentials(_ logD: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
+    var m = -Double.infinity
+    for j in 0..<n where logD[j] > m { m = logD[j] }
+    if !m.isFinite { for j in 0..<n { logD[j] = 0 }; return m }
+    for j in 0..<n { logD[j] = logD[j] == m ? 1 : _exp(logD[j] - m) }
+    return m
+}
 
+extension HiddenMarkovModel {
     /// One step of the normalized forward filter (Rabiner 1989, eqs. 91–92):
     /// α_t ∝ e(x_t) ⊙ prior, where prior is π at the first observation and
     /// α_{t−1}A after. Returns log p(x_t | x_1..t−1); nothing underflows
@@ -69,15 +110,19 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
     /// `previous` nil means the sequence starts here. `scratch` needs
     /// N + emissions.scratchCount doubles. `ratios`, when given, receives
     /// e_t(j)/c_t, what a backward pass over this step needs (fixed-lag smoothing).
-    @inline(__always)
+    ///
+    /// Pre-specialized for the two emission models: callers in other modules
+    /// (the daemon, the benchmark) would otherwise run the unspecialized generic
+    /// body, with every emission call through a witness table.
+    @_specialize(where Emissions == GaussianEmissions)
+    @_specialize(where Emissions == CategoricalEmissions)
     public func forwardStep(
         _ x: UnsafePointer<Double>, previous: UnsafePointer<Double>?, into alpha: UnsafeMutablePointer<Double>,
         scratch: UnsafeMutablePointer<Double>, ratios: UnsafeMutablePointer<Double>? = nil
     ) -> Double {
         let n = states
         let e = scratch
-        emissions.logDensities(x, into: e, scratch: scratch + n)
-        let shift = Self.scaledLikelihoods(e, n)
+        let shift = emissions.scaledLikelihoods(x, into: e, scratch: scratch + n)
         if let previous { predict(previous, into: alpha) } else { for j in 0..<n { alpha[j] = start[j] } }
         var c = 0.0
         for j in 0..<n { alpha[j] *= e[j]; c += alpha[j] }

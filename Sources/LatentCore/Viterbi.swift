@@ -22,25 +22,52 @@ public struct OnlineViterbi: Sendable, Equatable {
         self.steps = steps
     }
 
+    /// Makes room for the back-pointers of `steps` more observations, so that a
+    /// caller that knows the length (the benchmark) steps without reallocating.
+    public mutating func reserveCapacity(steps more: Int) {
+        backPointers.reserveCapacity(backPointers.count + more * states)
+    }
+
     /// δ_t(j) = max_i [δ_{t−1}(i) + log A_ij] + log p(x_t | j) (Rabiner 1989, eq. 33a).
+    ///
+    /// For each j, the max over i reads row j of (log A)ᵀ, contiguous, and keeps
+    /// best and argmax in registers with selects: which i wins is data-dependent,
+    /// and a branch on it mispredicts. i runs upward with a strict `>`, so ties
+    /// and results are exactly those of the textbook loop. Pre-specialized, and
+    /// on raw pointers: it runs for every observation.
+    @_specialize(where E == GaussianEmissions)
+    @_specialize(where E == CategoricalEmissions)
     public mutating func step<E>(_ x: UnsafePointer<Double>, model: HiddenMarkovModel<E>, scratch: UnsafeMutablePointer<Double>) {
         let n = states
         let logD = scratch
         model.emissions.logDensities(x, into: logD, scratch: scratch + 2 * n)
         if steps == 0 {
-            for j in 0..<n { delta[j] = model.logStart[j] + logD[j] }
-        } else {
-            let next = scratch + n
-            for j in 0..<n {
-                var best = -Double.infinity, arg = 0
-                for i in 0..<n {
-                    let v = delta[i] + model.logTransitions[i * n + j]
-                    if v > best { best = v; arg = i }
-                }
-                next[j] = best + logD[j]
-                backPointers.append(Int32(arg))
+            model.logStart.withUnsafeBufferPointer { start in
+                for j in 0..<n { delta[j] = start[j] + logD[j] }
             }
-            for j in 0..<n { delta[j] = next[j] }
+        } else {
+            let best = scratch + n
+            let first = backPointers.count
+            for _ in 0..<n { backPointers.append(0) }
+            backPointers.withUnsafeMutableBufferPointer { bp in
+                delta.withUnsafeMutableBufferPointer { db in
+                    model.transposedLogTransitions.withUnsafeBufferPointer { lt in
+                        let psi = bp.baseAddress! + first, d = db.baseAddress!, logAT = lt.baseAddress!
+                        for j in 0..<n {
+                            let column = logAT + j * n
+                            var top = -Double.infinity, arg = 0
+                            for i in 0..<n {
+                                let v = d[i] + column[i], better = v > top
+                                top = better ? v : top
+                                arg = better ? i : arg
+                            }
+                            best[j] = top
+                            psi[j] = Int32(truncatingIfNeeded: arg)
+                        }
+                        for j in 0..<n { d[j] = best[j] + logD[j] }
+                    }
+                }
+            }
         }
         steps += 1
     }

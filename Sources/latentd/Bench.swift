@@ -4,10 +4,14 @@ import LatentDaemon
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the E-step + statistics cost per observation (ns), as JSON lines.",
+        abstract: "Measure the per-observation hot paths (ns), as JSON lines.",
         discussion: """
-            Build with -c release for meaningful numbers. scripts/compare_sklearn.py runs
-            this next to scikit-learn's EM on the same sizes and prints the ratios.
+            Without --hmm-states: the mixture's E-step + statistics cost.
+            scripts/compare_sklearn.py runs it next to scikit-learn's EM.
+            With --hmm-states: the HMM forward step, window expected counts,
+            fixed-lag smoother push and online Viterbi step, one line per
+            (emission, states). scripts/compare_hmmlearn.py runs it next to hmmlearn.
+            Build with -c release for meaningful numbers.
             """
     )
 
@@ -16,8 +20,14 @@ struct Bench: ParsableCommand {
     @Option(help: "Dimensions D, comma-separated.") var dimensions = "8"
     @Option(help: "Observations per run.") var observations = 200_000
     @Option(help: "Runs; the fastest is reported.") var repeats = 5
+    @Option(help: "HMM states N, comma-separated; switches to the HMM benchmark.") var hmmStates: String?
+    @Option(help: "HMM emissions, comma-separated (gaussian: diagonal, D from --dimensions).") var emission = "gaussian,categorical"
+    @Option(help: "Symbols M of categorical emissions, comma-separated.") var symbols = "16"
+    @Option(help: "HMM observations per forward-backward window.") var window = 8
+    @Option(help: "HMM fixed-lag smoother lag.") var lag = 8
 
     func run() throws {
+        if let hmmStates { return try runHMM(hmmStates) }
         for c in covariance.split(separator: ",") {
             guard let type = CovarianceType(rawValue: String(c)) else {
                 throw ValidationError("unknown covariance type \(c) (full, diag, spherical, tied)")
@@ -28,6 +38,34 @@ struct Bench: ParsableCommand {
                     print(#"{"covariance":"\#(type.rawValue)","k":\#(k),"d":\#(d),"n":\#(r.observations),"ns_per_obs":\#(r.nanosecondsPerObservation)}"#)
                 }
             }
+        }
+    }
+
+    func runHMM(_ states: String) throws {
+        guard observations >= 1, repeats >= 1, window >= 1, lag >= 1 else {
+            throw ValidationError("--observations, --repeats, --window and --lag must be at least 1")
+        }
+        for e in emission.split(separator: ",") {
+            guard let kind = HMMBenchmark.Emission(rawValue: String(e)) else {
+                throw ValidationError("unknown emission \(e) (gaussian, categorical)")
+            }
+            let widths = try Self.integers(kind == .gaussian ? dimensions : symbols, kind == .gaussian ? "--dimensions" : "--symbols")
+            for n in try Self.integers(states, "--hmm-states") {
+                for width in widths {
+                    let r = HMMBenchmark.run(kind, states: n, width: width, observations: observations, repeats: repeats,
+                                             window: window, lag: lag)
+                    print(r.json)
+                }
+            }
+        }
+    }
+
+    /// A comma-separated list of positive integers; anything else is an error
+    /// rather than silently skipped.
+    static func integers(_ list: String, _ flag: String) throws -> [Int] {
+        try list.split(separator: ",").map { item in
+            guard let v = Int(item), v >= 1 else { throw ValidationError("\(flag): \(item) is not a positive integer") }
+            return v
         }
     }
 }
