@@ -90,7 +90,15 @@ extension GaussianMixture {
             return m
         }
         var total = 0.0
-        for j in 0..<k { let e = _exp(resp[j] - m); resp[j] = e; total += e }
+        var j = 0
+        let shift = SIMD4<Double>(repeating: m)
+        while j + 4 <= k {
+            let e = vectorExp(load4(resp + j) - shift)
+            store4(e, resp + j)
+            total += e[0]; total += e[1]; total += e[2]; total += e[3]
+            j += 4
+        }
+        while j < k { let e = _exp(resp[j] - m); resp[j] = e; total += e; j += 1 }
         let inverse = 1 / total
         for j in 0..<k { resp[j] *= inverse }
         return m + _log(total)

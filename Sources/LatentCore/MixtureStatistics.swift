@@ -59,14 +59,24 @@ public struct MixtureStatistics: Sendable, Equatable {
                         if g == 0 { continue }
                         c[j] += g
                         let row = s1 + j * d
-                        for i in 0..<d { row[i] += g * x[i] }
+                        if type != .diag { for i in 0..<d { row[i] += g * x[i] } }  // diag: below, with Σγx²
                         switch type {
                         case .full:
                             let m = s2 + j * packed
                             for i in 0..<packed { m[i] += g * scratch[i] }
                         case .diag:
+                            // Σγx and Σγx² four dimensions at a time (same products as
+                            // the scalar loop: (γ·x)·x).
                             let m = s2 + j * d
-                            for i in 0..<d { m[i] += g * x[i] * x[i] }
+                            let gv = SIMD4<Double>(repeating: g)
+                            var i = 0
+                            while i + 4 <= d {
+                                let xv = load4(x + i), gx = gv * xv
+                                store4(load4(row + i) + gx, row + i)
+                                store4(load4(m + i) + gx * xv, m + i)
+                                i += 4
+                            }
+                            while i < d { let gx = g * x[i]; row[i] += gx; m[i] += gx * x[i]; i += 1 }
                         case .spherical:
                             var q = 0.0
                             for i in 0..<d { q += x[i] * x[i] }
