@@ -53,6 +53,8 @@ extension GaussianMixture {
                             logJoint[j] = ln[j] - 0.5 * s * pf[j]
                         }
                     case .full, .tied:
+                        // y_i = Σ_{p≤i} L⁻¹[i][p]·z_p as a dot product over four lanes at a
+                        // time: one running sum would wait on every add.
                         let blockStride = covarianceType == .full ? d * d : 0
                         for j in 0..<k {
                             let m = mu + j * d, l = pf + j * blockStride
@@ -60,8 +62,11 @@ extension GaussianMixture {
                             var maha = 0.0
                             for i in 0..<d {
                                 let row = l + i * d
-                                var y = 0.0
-                                for p in 0...i { y += row[p] * scratch[p] }
+                                var lanes = SIMD4<Double>.zero
+                                var p = 0
+                                while p + 4 <= i + 1 { lanes += load4(row + p) * load4(scratch + p); p += 4 }
+                                var y = lanes.sum()
+                                while p <= i { y += row[p] * scratch[p]; p += 1 }
                                 maha += y * y
                             }
                             logJoint[j] = ln[j] - 0.5 * maha
