@@ -44,13 +44,19 @@ public enum HMMBenchmark {
         /// Heap allocations inside each timed loop, over all its repeats
         /// (only when an allocation counter was given).
         public var allocations: [Kernel: UInt64] = [:]
+        /// Whole-learner cost (`HMMLearner.observe`: filter, learning and M-steps,
+        /// window 64, batch 16) per estimator, "windowed" and "recursive": the
+        /// issue's comparison of the two on the same data. Not allocation-free
+        /// (each M-step builds a model), so kept apart from `nanoseconds`.
+        public var learners: [String: Double] = [:]
         /// Depends on every result, so that no kernel can be optimized away.
         public var checksum = 0.0
 
         /// One JSON line, the format scripts/compare_hmmlearn.py reads.
         public var json: String {
             let size = emission == .gaussian ? #""d":\#(width)"# : #""m":\#(width)"#
-            let figures = Kernel.allCases.map { #""\#($0.rawValue)_ns":\#(nanoseconds[$0] ?? .nan)"# }.joined(separator: ",")
+            let figures = (Kernel.allCases.map { #""\#($0.rawValue)_ns":\#(nanoseconds[$0] ?? .nan)"# }
+                + learners.keys.sorted().map { #""learner_\#($0)_ns":\#(learners[$0]!)"# }).joined(separator: ",")
             return #"{"emission":"\#(emission.rawValue)","states":\#(states),\#(size),"n":\#(observations),"#
                 + #""window":\#(window),"lag":\#(lag),\#(figures)}"#
         }
@@ -61,7 +67,7 @@ public enum HMMBenchmark {
     /// number of symbols M (categorical).
     public static func run(
         _ emission: Emission, states n: Int, width: Int, observations t: Int, repeats: Int,
-        window: Int = 8, lag: Int = 8, allocations: (() -> UInt64)? = nil
+        window: Int = 8, lag: Int = 8, allocations: (() -> UInt64)? = nil, learners: Bool = false
     ) -> Result {
         precondition(n >= 1 && width >= 1 && t >= 1 && repeats >= 1 && window >= 1 && lag >= 1)
         var rng = Xoshiro256StarStar(seed: 23)
@@ -72,14 +78,16 @@ public enum HMMBenchmark {
             let means = (0..<(n * width)).map { _ in 3 * rng.normal() }
             let variances = (0..<(n * width)).map { _ in 0.5 + rng.uniform() }
             let e = try! GaussianEmissions(states: n, means: means, covariances: variances, covarianceType: .diag)
-            measure(try! HiddenMarkovModel(start: start, transitions: transitions, emissions: e),
-                    &rng, repeats: repeats, allocations: allocations, into: &result)
+            let model = try! HiddenMarkovModel(start: start, transitions: transitions, emissions: e)
+            measure(model, &rng, repeats: repeats, allocations: allocations, into: &result)
+            if learners { measureLearners(model, shape: .gaussian(dimensions: width, covariance: .diag), &rng, repeats: repeats, into: &result) }
         case .categorical:
             // Peaked rows (u³), so that states are told apart by their symbols.
             let p = (0..<(n * width)).map { _ in 0.01 + _cube(rng.uniform()) }
             let e = try! CategoricalEmissions(states: n, symbols: width, probabilities: p)
-            measure(try! HiddenMarkovModel(start: start, transitions: transitions, emissions: e),
-                    &rng, repeats: repeats, allocations: allocations, into: &result)
+            let model = try! HiddenMarkovModel(start: start, transitions: transitions, emissions: e)
+            measure(model, &rng, repeats: repeats, allocations: allocations, into: &result)
+            if learners { measureLearners(model, shape: .categorical(symbols: width), &rng, repeats: repeats, into: &result) }
         }
         return result
     }
@@ -147,6 +155,39 @@ public enum HMMBenchmark {
         result.checksum += Double(viterbi.path().path.last ?? 0)
         measureWindowCounts(model, data, repeats: repeats, allocations: allocations, into: &result)
         measureSmoother(model, data, repeats: repeats, allocations: allocations, into: &result)
+    }
+
+    /// The whole online learner, windowed then recursive, on one sequence
+    /// sampled from `model` (which is also the learner's starting model).
+    static func measureLearners<E: SeedableEmissions>(
+        _ model: HiddenMarkovModel<E>, shape: EmissionShape, _ rng: inout Xoshiro256StarStar, repeats: Int,
+        into result: inout Result
+    ) {
+        let n = model.states, w = shape.observationWidth, t = result.observations
+        let data = model.sample(length: t, rng: &rng).observations
+        var filtered = [Double](repeating: 0, count: n), smoothed = filtered
+        for (name, recursive) in [("windowed", false), ("recursive", true)] {
+            var settings = HMMLearnerSettings(states: n, shape: shape)
+            settings.recursive = recursive
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                var learner = HMMLearner<E>(settings: settings, initial: model)
+                var sequence = learner.newSequence()
+                let start = monotonicSeconds()
+                data.withUnsafeBufferPointer { xs in
+                    filtered.withUnsafeMutableBufferPointer { f in
+                        smoothed.withUnsafeMutableBufferPointer { sm in
+                            for i in 0..<t {
+                                result.checksum += learner.observe(xs.baseAddress! + i * w, sequence: &sequence, learn: true,
+                                                                   filtered: f.baseAddress!, smoothed: sm.baseAddress!).logLikelihood
+                            }
+                        }
+                    }
+                }
+                best = min(best, (monotonicSeconds() - start) / Double(t) * 1e9)
+            }
+            result.learners[name] = best
+        }
     }
 
     /// Windows of `result.window` observations; each continues from a fixed

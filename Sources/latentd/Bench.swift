@@ -25,6 +25,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Symbols M of categorical emissions, comma-separated.") var symbols = "16"
     @Option(help: "HMM observations per forward-backward window.") var window = 8
     @Option(help: "HMM fixed-lag smoother lag.") var lag = 8
+    @Flag(help: "HMM: also time the whole online learner per estimator (windowed, recursive; window 64, batch 16).")
+    var learners = false
 
     func run() throws {
         if let hmmStates { return try runHMM(hmmStates) }
@@ -53,7 +55,7 @@ struct Bench: ParsableCommand {
             for n in try Self.integers(states, "--hmm-states") {
                 for width in widths {
                     let r = HMMBenchmark.run(kind, states: n, width: width, observations: observations, repeats: repeats,
-                                             window: window, lag: lag)
+                                             window: window, lag: lag, learners: learners)
                     print(r.json)
                 }
             }
