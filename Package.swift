@@ -1,5 +1,13 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+// Opt-in: `LATENTD_TARGET_CPU=haswell swift build -c release` lets the numerics and
+// the parsers use AVX2/FMA (1.3–2x on the diagonal E-step). The default build runs
+// on any x86-64 (or arm64) machine.
+let cpuSettings: [SwiftSetting] = ProcessInfo.processInfo.environment["LATENTD_TARGET_CPU"].map {
+    [.unsafeFlags(["-target-cpu", $0])]
+} ?? []
 
 let package = Package(
     name: "latentd",
@@ -18,7 +26,7 @@ let package = Package(
     ],
     targets: [
         // Numerics: models, sufficient statistics, EM. No I/O.
-        .target(name: "LatentCore"),
+        .target(name: "LatentCore", swiftSettings: cpuSettings),
         // libzmq from Debian's libzmq3-dev. Its headers live in /usr/include, so we do
         // not ask pkg-config: libzmq.pc's Kerberos -isystem flags make SwiftPM warn
         // ("prohibited flags") on every build.
@@ -35,7 +43,8 @@ let package = Package(
                 "LatentCore", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            swiftSettings: cpuSettings
         ),
         .executableTarget(
             name: "latentd",

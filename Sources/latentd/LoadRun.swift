@@ -119,8 +119,11 @@ struct LoadRun {
                 i += 1
             }
             guard i < count else { break }
+            // Sleep rather than spin: on two cores a spinning producer takes the CPU the
+            // daemon and libzmq's I/O threads need. Oversleeping (~60 µs) delays sends,
+            // which the latency then includes, as it is measured from the schedule.
             let wait = Int64(start + UInt64(Double(i) * interval)) - Int64(monotonicNanos())
-            if wait > 200_000 { usleep(UInt32(wait / 1_000 - 100)) } else { sched_yield() }
+            usleep(UInt32(max(20, min(wait / 1_000, 1_000))))
         }
         try mark()
         return collector.latencies.withLock { $0 }
