@@ -53,23 +53,34 @@ extension GaussianMixture {
                             logJoint[j] = ln[j] - 0.5 * s * pf[j]
                         }
                     case .full, .tied:
-                        // y_i = Σ_{p≤i} L⁻¹[i][p]·z_p as a dot product over four lanes at a
-                        // time: one running sum would wait on every add.
-                        let blockStride = covarianceType == .full ? d * d : 0
-                        for j in 0..<k {
-                            let m = mu + j * d, l = pf + j * blockStride
-                            for i in 0..<d { scratch[i] = x[i] - m[i] }
-                            var maha = 0.0
-                            for i in 0..<d {
-                                let row = l + i * d
-                                var lanes = SIMD4<Double>.zero
-                                var p = 0
-                                while p + 4 <= i + 1 { lanes += load4(row + p) * load4(scratch + p); p += 4 }
-                                var y = lanes.sum()
-                                while p <= i { y += row[p] * scratch[p]; p += 1 }
-                                maha += y * y
+                        // y = L⁻¹(x − μ) four rows at a time from the row panels:
+                        // y[4r..<4r+4] = Σ_p panel_r[p] · z_p, two accumulators so the
+                        // adds do not wait on each other; maha = Σ y².
+                        let stride = covarianceType == .full ? panelBlockSize : 0
+                        factorPanels.withUnsafeBufferPointer { panels in
+                            for j in 0..<k {
+                                let m = mu + j * d
+                                for i in 0..<d { scratch[i] = x[i] - m[i] }
+                                var panel = panels.baseAddress! + j * stride
+                                var squares = SIMD4<Double>.zero
+                                var r = 0
+                                while 4 * r < d {
+                                    let count = min(4 * r + 4, d)
+                                    var y0 = SIMD4<Double>.zero, y1 = SIMD4<Double>.zero
+                                    var p = 0
+                                    while p + 2 <= count {
+                                        y0 += panel[p] * SIMD4(repeating: scratch[p])
+                                        y1 += panel[p + 1] * SIMD4(repeating: scratch[p + 1])
+                                        p += 2
+                                    }
+                                    if p < count { y0 += panel[p] * SIMD4(repeating: scratch[p]) }
+                                    let y = y0 + y1
+                                    squares += y * y
+                                    panel += count
+                                    r += 1
+                                }
+                                logJoint[j] = ln[j] - 0.5 * squares.sum()
                             }
-                            logJoint[j] = ln[j] - 0.5 * maha
                         }
                     }
                 }

@@ -34,6 +34,12 @@ public struct GaussianMixture: Sendable, Equatable {
     /// serial chain per component. Layout [block][dimension][means, precisions];
     /// padding lanes have precision 0.
     var diagonalBlocks: [SIMD4<Double>]
+    /// full/tied: L⁻¹ in panels of four rows, column by column (lane = row), so
+    /// the E-step forms four entries of L⁻¹(x − μ) per SIMD multiply-add with no
+    /// horizontal sums. Panel r holds columns 0..<min(4r + 4, D); entries above
+    /// the diagonal and rows past D are 0. `panelBlockSize` vectors per block.
+    var factorPanels: [SIMD4<Double>]
+    var panelBlockSize: Int
 
     /// Validates and normalizes the weights (they need only be proportional).
     public init(
@@ -71,6 +77,8 @@ public struct GaussianMixture: Sendable, Equatable {
         self.precisionFactors = []
         self.logNormalizers = []
         self.diagonalBlocks = []
+        self.factorPanels = []
+        self.panelBlockSize = 0
         try refreshFactors()
     }
 
@@ -119,6 +127,25 @@ public struct GaussianMixture: Sendable, Equatable {
             }
         }
         precisionFactors = factors
+        if covarianceType == .full || covarianceType == .tied {
+            let blocks = covarianceType == .full ? k : 1
+            var size = 0
+            for r in 0..<((d + 3) / 4) { size += min(4 * r + 4, d) }
+            var panels = [SIMD4<Double>](repeating: .zero, count: blocks * size)
+            for b in 0..<blocks {
+                var offset = b * size
+                for r in 0..<((d + 3) / 4) {
+                    for p in 0..<min(4 * r + 4, d) {
+                        for lane in 0..<4 where 4 * r + lane < d && p <= 4 * r + lane {
+                            panels[offset + p][lane] = factors[b * d * d + (4 * r + lane) * d + p]
+                        }
+                    }
+                    offset += min(4 * r + 4, d)
+                }
+            }
+            factorPanels = panels
+            panelBlockSize = size
+        }
         if covarianceType == .diag {
             var blocks = [SIMD4<Double>](repeating: .zero, count: (k + 3) / 4 * d * 2)
             for j in 0..<k {

@@ -63,7 +63,10 @@ public struct MixtureStatistics: Sendable, Equatable {
                         switch type {
                         case .full:
                             let m = s2 + j * packed
-                            for i in 0..<packed { m[i] += g * scratch[i] }
+                            let gv = SIMD4<Double>(repeating: g)
+                            var i = 0
+                            while i + 4 <= packed { store4(load4(m + i) + gv * load4(scratch + i), m + i); i += 4 }
+                            while i < packed { m[i] += g * scratch[i]; i += 1 }
                         case .diag:
                             // Σγx and Σγx² four dimensions at a time (same products as
                             // the scalar loop: (γ·x)·x).
