@@ -54,8 +54,12 @@ public enum Demo {
 
         let context = try Context()
         let producer = try context.socket(.pub)
+        try producer.set(.sendHighWaterMark, Int32(0))  // never drop our own readings (see the consumer below)
         try producer.bind("ipc://\(dir)/in")
         let consumer = try context.socket(.sub)
+        // Unbounded: at high --rate on a busy machine the default 1000-message queue
+        // overflowed between polls, and the demo then waited for posteriors that were gone.
+        try consumer.set(.receiveHighWaterMark, Int32(0))
         try consumer.subscribe("posterior/room1")
         try consumer.subscribe("params/room1")
         try consumer.subscribe("posterior/\(DemoMachines.model)")
