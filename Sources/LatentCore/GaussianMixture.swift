@@ -108,13 +108,27 @@ public struct GaussianMixture: Sendable, Equatable {
                 }
             }
         case .diag:
+            // One log per four variances (of their product) rather than one each: the
+            // M-step runs every mini-batch and its K·D logs were a visible share of
+            // ingest. A product that leaves the normal range falls back to single logs.
             for j in 0..<k {
                 var logDet = 0.0
-                for i in 0..<d {
-                    let v = covariances[j * d + i]
-                    guard v > 0 else { throw .notPositiveDefinite(component: j) }
-                    factors[j * d + i] = 1 / v
-                    logDet -= 0.5 * _log(v)
+                var i = 0
+                while i < d {
+                    let end = min(i + 4, d)
+                    var product = 1.0
+                    for t in i..<end {
+                        let v = covariances[j * d + t]
+                        guard v > 0 else { throw .notPositiveDefinite(component: j) }
+                        factors[j * d + t] = 1 / v
+                        product *= v
+                    }
+                    if product.isNormal {
+                        logDet -= 0.5 * _log(product)
+                    } else {
+                        for t in i..<end { logDet -= 0.5 * _log(covariances[j * d + t]) }
+                    }
+                    i = end
                 }
                 logDetPrecision[j] = logDet
             }
