@@ -152,6 +152,25 @@ public struct MixtureLearner: Sendable {
             scored: true, logLikelihood: ll, label: argmax(resp, settings.components), parametersChanged: changed)
     }
 
+    /// `observe` for `count` rows of a message (row-major, `dimensions` each):
+    /// responsibilities into `resp` (count × K), one outcome per row. The host calls
+    /// this once per message, so the per-observation loop runs on the struct and
+    /// pays no dynamic exclusivity check on the host's stored properties.
+    /// Returns true if the parameters changed.
+    public mutating func observe(
+        _ xs: UnsafePointer<Double>, count: Int, learn: Bool,
+        responsibilities resp: UnsafeMutablePointer<Double>, outcomes: UnsafeMutablePointer<MixtureObservation>
+    ) -> Bool {
+        let k = settings.components, d = settings.dimensions
+        var changed = false
+        for i in 0..<count {
+            let o = observe(xs + i * d, learn: learn, responsibilities: resp + i * k)
+            changed = changed || o.parametersChanged
+            outcomes[i] = o
+        }
+        return changed
+    }
+
     /// Scores without learning or counting (the control socket's `score`).
     public func score(_ x: UnsafePointer<Double>, responsibilities resp: UnsafeMutablePointer<Double>) -> Double? {
         guard let model else { return nil }

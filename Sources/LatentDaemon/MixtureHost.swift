@@ -99,16 +99,17 @@ final class MixtureHost: ModelHost {
             errors.report(error.description, inputTopic: topic, to: sink, now: now)
             return
         }
-        let k = settings.components, d = settings.dimensions, n = message.count
+        let k = settings.components, n = message.count
         if resp.count < n * k { resp = [Double](repeating: 0, count: n * k) }
         var changed = false
         if outcomes.count < n { outcomes = [MixtureObservation](repeating: Self.unscored, count: max(n, 64)) }
+        // One call per message: a per-observation `learner.observe` on this class's
+        // stored property paid a dynamic exclusivity check each time.
         values.withUnsafeBufferPointer { xs in
             resp.withUnsafeMutableBufferPointer { r in
-                for i in 0..<n {
-                    let o = learner.observe(xs.baseAddress! + i * d, learn: message.learn, responsibilities: r.baseAddress! + i * k)
-                    changed = changed || o.parametersChanged
-                    outcomes[i] = o
+                outcomes.withUnsafeMutableBufferPointer { out in
+                    changed = learner.observe(xs.baseAddress!, count: n, learn: message.learn,
+                                              responsibilities: r.baseAddress!, outcomes: out.baseAddress!)
                 }
             }
         }
