@@ -14,7 +14,9 @@ final class LoadDaemon {
     var output: String { "ipc://\(dir)/out" }
     var control: String { "ipc://\(dir)/control" }
 
-    init(binary: String, dir: String) throws {
+    /// `daemonCPU`: run the daemon (all its threads) on that CPU only, through
+    /// taskset, so that it does not compete with the load tool's own threads.
+    init(binary: String, dir: String, daemonCPU: Int? = nil) throws {
         self.dir = dir
         func model(_ name: String, format: String, posteriors: Bool) -> String {
             """
@@ -36,8 +38,14 @@ final class LoadDaemon {
             """
         let configPath = "\(dir)/latentd.yaml"
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", configPath, "--log-level", "warning"]
+        let arguments = ["run", "--config", configPath, "--log-level", "warning"]
+        if let daemonCPU {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+            process.arguments = ["-c", String(daemonCPU), binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+        }
         try process.run()
     }
 

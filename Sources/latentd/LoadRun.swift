@@ -14,8 +14,10 @@ struct LoadRun {
     private let markerPrefix: [UInt8]
     private var markers = 0
 
-    init(context: Context, dir: String, messages: LoadMessages) throws {
-        daemon = try LoadDaemon(binary: "/proc/self/exe", dir: dir)
+    init(context: Context, dir: String, messages: LoadMessages, daemonCPU: Int? = nil) throws {
+        // The real path: under taskset, /proc/self/exe would name taskset itself.
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
+        daemon = try LoadDaemon(binary: executable, dir: dir, daemonCPU: daemonCPU)
         control = try ControlClient(context: context, endpoint: daemon.control)
         _ = try control.request(#"{"cmd":"status"}"#)  // waits (10 s at most) for the daemon to be up
         producer = try context.socket(.pub)

@@ -34,6 +34,8 @@ struct Throughput: ParsableCommand {
     var latencySeconds = 3.0
     @Option(help: "Seconds of saturated JSON-batch input, sampling the daemon's RSS (0: none).")
     var soakSeconds = 0.0
+    @Flag(help: "Run the daemon on the last CPU only (taskset), so the tool's threads do not preempt it.")
+    var pin = false
 
     func run() throws {
         let chosen = try framings.split(separator: ",").map { name in
@@ -51,7 +53,7 @@ struct Throughput: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let messages = LoadMessages()
         let context = try Context(ioThreads: 1)
-        var run = try LoadRun(context: context, dir: dir, messages: messages)
+        var run = try LoadRun(context: context, dir: dir, messages: messages, daemonCPU: pin ? ProcessInfo.processInfo.activeProcessorCount - 1 : nil)
         defer { run.finish() }
 
         for framing in chosen {

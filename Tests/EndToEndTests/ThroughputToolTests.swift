@@ -33,3 +33,20 @@ import Testing
         #expect((soak?["rss_mib"] as? [Double])?.allSatisfy { $0 > 1 } == true, "\(output)")
     }
 }
+
+extension ThroughputToolTests {
+    /// `--pin` starts the daemon through taskset on the last CPU; the run must
+    /// still account for every observation and every scheduled message.
+    @Test func pinnedDaemonRunsToTheEnd() throws {
+        let (status, output) = try runLatentd([
+            "throughput", "--framings", "json1", "--observations", "2000", "--rates", "50", "--latency-seconds", "0.3", "--pin",
+        ])
+        #expect(status == 0, "\(output)")
+        let lines = output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(lines.filter { $0["framing"] != nil }.allSatisfy { $0["lost"] as? Int == 0 }, "\(output)")
+        let latency = lines.compactMap { $0["latency"] as? [String: Any] }.first ?? [:]
+        #expect((latency["count"] as? Int ?? 0) > 0, "\(output)")
+    }
+}
