@@ -45,9 +45,12 @@ extension GaussianMixture {
         for i in 0..<d { pooledMean[i] /= total }
 
         var means = [Double](repeating: 0, count: k * d)
-        for j in 0..<k { for i in 0..<d {
-            means[j * d + i] = alive[j] ? s.sums[j * d + i] / nk[j] : pooledMean[i]
-        } }
+        // One reciprocal per component, not a division per statistic: the M-step runs
+        // every mini-batch, and K·D (or K·D(D+1)/2) divisions stalled on divsd.
+        for j in 0..<k {
+            let inverse = 1 / nk[j]
+            for i in 0..<d { means[j * d + i] = alive[j] ? s.sums[j * d + i] * inverse : pooledMean[i] }
+        }
 
         let c = options.weightConcentration
         var weights = nk.map { max($0 + c - 1, 0) }
@@ -65,9 +68,10 @@ extension GaussianMixture {
         case .full:
             for j in 0..<k {
                 var p = 0
+                let inverse = 1 / nk[j]
                 for r in 0..<d { for q in 0...r {
                     let ml = alive[j]
-                        ? s.secondMoments[j * packed + p] / nk[j] - means[j * d + r] * means[j * d + q]
+                        ? s.secondMoments[j * packed + p] * inverse - means[j * d + r] * means[j * d + q]
                         : (r == q ? pooledVariance(s, r, pooledMean, total) : 0)
                     let v = finish(ml, diagonal: r == q, count: nk[j])
                     cov[j * d * d + r * d + q] = v
@@ -87,11 +91,14 @@ extension GaussianMixture {
                 p += 1
             } }
         case .diag:
-            for j in 0..<k { for i in 0..<d {
-                let mu = means[j * d + i]
-                let ml = alive[j] ? s.secondMoments[j * d + i] / nk[j] - mu * mu : pooledVariance(s, i, pooledMean, total)
-                cov[j * d + i] = finish(ml, diagonal: true, count: nk[j])
-            } }
+            for j in 0..<k {
+                let inverse = 1 / nk[j]
+                for i in 0..<d {
+                    let mu = means[j * d + i]
+                    let ml = alive[j] ? s.secondMoments[j * d + i] * inverse - mu * mu : pooledVariance(s, i, pooledMean, total)
+                    cov[j * d + i] = finish(ml, diagonal: true, count: nk[j])
+                }
+            }
         case .spherical:
             for j in 0..<k {
                 var ml = 0.0
