@@ -16,8 +16,9 @@ extension HMMLearner {
     /// One step of the recursion with φ_t = the sequence's α (before it moves
     /// on) and φ_{t+1} = `next`, under the model that filtered it.
     mutating func recursiveUpdate(_ x: UnsafePointer<Double>, _ model: Model, sequence s: inout HMMSequence) {
-        guard var stats = recursive else { return }
-        recursive = nil  // keeps S uniquely referenced while it is updated
+        // Moved out (not copied, which retained every array of S per observation),
+        // so S stays uniquely referenced while it is updated, and moved back below.
+        guard var stats = recursive.take() else { return }
         var correction = RecursiveCorrection()
         swap(&correction.values, &s.correction)
         var ws = RecursiveWorkspace()
@@ -37,7 +38,7 @@ extension HMMLearner {
         }
         swap(&ws, &recursiveWorkspace)
         swap(&correction.values, &s.correction)
-        recursive = stats
+        recursive = consume stats
         step += 1
     }
 
