@@ -25,6 +25,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "LatentCore", package: "latentd"),
+                .product(name: "LatentDaemon", package: "latentd"),  // MixtureBenchmark.model
             ],
             path: "Fixtures"
         ),

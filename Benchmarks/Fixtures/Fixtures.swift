@@ -1,5 +1,6 @@
 import Benchmark
 import LatentCore
+import LatentDaemon
 
 /// Conventions shared by every benchmark target.
 ///
@@ -50,16 +51,7 @@ public enum MixtureFixture {
         -> GaussianMixture
     {
         var rng = Xoshiro256StarStar(seed: seed)
-        let means = (0..<(k * d)).map { Double($0 / d) + 0.1 * rng.normal() }
-        let cov: [Double]
-        switch type {
-        case .full: cov = (0..<k).flatMap { _ in (0..<(d * d)).map { $0 % (d + 1) == 0 ? 1.5 : 0.1 } }
-        case .tied: cov = (0..<(d * d)).map { $0 % (d + 1) == 0 ? 1.5 : 0.1 }
-        case .diag: cov = [Double](repeating: 1.2, count: k * d)
-        case .spherical: cov = [Double](repeating: 1.2, count: k)
-        }
-        return try! GaussianMixture(
-            weights: [Double](repeating: 1, count: k), means: means, covariances: cov, covarianceType: type)
+        return MixtureBenchmark.model(type, components: k, dimensions: d, rng: &rng)
     }
 
     /// `n` observations, row-major, around the K means.

@@ -163,11 +163,12 @@ public enum Demo {
         return truth[0].mean
     }
 
-    static func request(_ socket: Socket, _ body: String) throws -> [String: Any] {
+    /// One control request on a REQ socket: the reply as a JSON object.
+    public static func request(_ socket: Socket, _ body: String) throws -> [String: Any] {
         _ = try socket.send(body)
         guard let reply = try socket.receiveMultipart(), let first = reply.first,
               let object = try JSONSerialization.jsonObject(with: Data(first)) as? [String: Any] else {
-            throw DaemonError("no reply from the daemon's control socket")
+            throw DaemonError("no reply from the daemon's control socket to \(body)")
         }
         return object
     }

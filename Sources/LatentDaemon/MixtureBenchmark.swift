@@ -13,10 +13,11 @@ public enum MixtureBenchmark {
         public var checksum: Double
     }
 
-    public static func run(_ type: CovarianceType, components k: Int, dimensions d: Int, observations n: Int, repeats: Int) -> Result {
-        var rng = Xoshiro256StarStar(seed: 11)
-        var data = [Double](repeating: 0, count: n * d)
-        for i in data.indices { data[i] = Double((i / d) % k) + rng.normal() }
+    /// The benchmark's mixture: means near j·(1, …, 1), equal weights, covariances
+    /// 1.5 on the diagonal and 0.1 off it (full, tied) or 1.2 (diag, spherical).
+    /// The Benchmarks package builds its fixtures with it too.
+    public static func model(_ type: CovarianceType, components k: Int, dimensions d: Int,
+                             rng: inout Xoshiro256StarStar) -> GaussianMixture {
         let means = (0..<(k * d)).map { Double($0 / d) + 0.1 * rng.normal() }
         let cov: [Double]
         switch type {
@@ -25,7 +26,14 @@ public enum MixtureBenchmark {
         case .diag: cov = [Double](repeating: 1.2, count: k * d)
         case .spherical: cov = [Double](repeating: 1.2, count: k)
         }
-        let model = try! GaussianMixture(weights: [Double](repeating: 1, count: k), means: means, covariances: cov, covarianceType: type)
+        return try! GaussianMixture(weights: [Double](repeating: 1, count: k), means: means, covariances: cov, covarianceType: type)
+    }
+
+    public static func run(_ type: CovarianceType, components k: Int, dimensions d: Int, observations n: Int, repeats: Int) -> Result {
+        var rng = Xoshiro256StarStar(seed: 11)
+        var data = [Double](repeating: 0, count: n * d)
+        for i in data.indices { data[i] = Double((i / d) % k) + rng.normal() }
+        let model = Self.model(type, components: k, dimensions: d, rng: &rng)
         var stats = MixtureStatistics(components: k, dimensions: d, covarianceType: type)
         var resp = [Double](repeating: 0, count: k)
         var scratch = [Double](repeating: 0, count: max(d, d * (d + 1) / 2))

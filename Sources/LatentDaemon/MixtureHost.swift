@@ -166,9 +166,10 @@ final class MixtureHost: ModelHost {
     }
 }
 
-struct DaemonError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// A failure explained in one sentence (start-up, control clients, tools).
+public struct DaemonError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 extension NumericTree {

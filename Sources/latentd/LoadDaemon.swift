@@ -77,14 +77,7 @@ struct ControlClient {
         try socket.connect(endpoint)
     }
 
-    func request(_ body: String) throws -> [String: Any] {
-        _ = try socket.send(body)
-        guard let reply = try socket.receiveMultipart(), let first = reply.first,
-              let object = try JSONSerialization.jsonObject(with: Data(first)) as? [String: Any] else {
-            throw ValidationFailure("the daemon did not answer \(body) within 10 s")
-        }
-        return object
-    }
+    func request(_ body: String) throws -> [String: Any] { try LatentDaemon.Demo.request(socket, body) }
 
     /// Observations model `name` has consumed (`n` in its status entry).
     func observations(_ name: String) throws -> Int {
@@ -92,11 +85,6 @@ struct ControlClient {
         let entry = (status["models"] as? [[String: Any]])?.first { $0["name"] as? String == name }
         return entry?["n"] as? Int ?? -1
     }
-}
-
-struct ValidationFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Nanoseconds on the monotonic clock (the latency probe's time base).

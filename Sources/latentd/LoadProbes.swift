@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import LatentDaemon
 import Synchronization
 import ZeroMQ
 
@@ -125,7 +126,7 @@ enum TransportReference {
                 let message = Message()
                 var count = 0
                 while count < messages {
-                    guard try sub.receive(into: message) else { throw ValidationFailure("transport reference: no message for 10 s") }
+                    guard try sub.receive(into: message) else { throw DaemonError("transport reference: no message for 10 s") }
                     let warm = message.hasPrefix("w")
                     guard message.more, try sub.receive(into: message) else { continue }
                     if warm { shared.warm.store(true, ordering: .relaxed) } else { count += 1 }
@@ -155,7 +156,7 @@ enum TransportReference {
             _ = try producer.send(payloads[i % payloads.count])
         }
         while shared.end.load(ordering: .acquiring) == 0 {
-            if shared.failed.load(ordering: .relaxed) { throw ValidationFailure("the transport reference consumer failed") }
+            if shared.failed.load(ordering: .relaxed) { throw DaemonError("the transport reference consumer failed") }
             usleep(500)
         }
         let seconds = Double(shared.end.load(ordering: .acquiring) - start) / 1e9

@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import LatentDaemon
 import ZeroMQ
 
 /// One daemon under load, with the sockets that drive and watch it. The
@@ -69,7 +70,7 @@ struct LoadRun {
                 try send("p", payload)
                 resend = 0
             }
-            guard monotonicNanos() < deadline else { throw ValidationFailure("end marker \(markers) not seen within \(timeout) s") }
+            guard monotonicNanos() < deadline else { throw DaemonError("end marker \(markers) not seen within \(timeout) s") }
             usleep(200)
         }
         return monotonicNanos()
