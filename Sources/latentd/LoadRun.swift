@@ -12,7 +12,8 @@ struct LoadRun {
     let control: ControlClient
     let collector: PosteriorCollector
     let status: StatusProbe
-    private let markerPrefix: [UInt8]
+    /// `{"x":[...],"id":` payload heads for the latency probe; the first also heads the end markers.
+    private let idPrefixes: [[UInt8]]
     private var markers = 0
 
     init(context: Context, dir: String, messages: LoadMessages, daemonCPU: Int? = nil) throws {
@@ -26,7 +27,7 @@ struct LoadRun {
         try producer.set(.linger, Int32(0))
         try producer.connect(daemon.input)
         collector = PosteriorCollector(context: context, endpoint: daemon.output)
-        markerPrefix = messages.idPrefixes(count: 1)[0]
+        idPrefixes = messages.idPrefixes()
         status = StatusProbe(context: context, endpoint: daemon.control)
         // Through the slow joiner, then past every model's warm-up (200 observations).
         try mark(repeatEvery: 0.02)
@@ -59,7 +60,7 @@ struct LoadRun {
     @discardableResult
     mutating func mark(repeatEvery: Double? = nil, timeout: Double = 120) throws -> UInt64 {
         markers += 1
-        let payload = markerPrefix + Array("-\(markers)}".utf8)
+        let payload = idPrefixes[0] + Array("-\(markers)}".utf8)
         let deadline = monotonicNanos() + UInt64(timeout * 1e9)
         var resend = monotonicNanos()
         while collector.marker.load(ordering: .acquiring) < markers {
@@ -99,7 +100,6 @@ struct LoadRun {
     /// (no coordinated omission); its id is that due time, so the collector
     /// measures from the schedule, not from the actual send.
     mutating func latency(rate: Double, seconds: Double) throws -> Histogram<UInt64> {
-        let prefixes = LoadMessages().idPrefixes()
         let topic: [UInt8] = Array("p".utf8)
         let count = Int(rate * seconds)
         var buffer: [UInt8] = []
@@ -114,7 +114,7 @@ struct LoadRun {
                 let due = start + UInt64(Double(i) * interval)
                 guard due <= now else { break }
                 buffer.removeAll(keepingCapacity: true)
-                buffer += prefixes[i % prefixes.count]
+                buffer += idPrefixes[i % idPrefixes.count]
                 buffer += String(due).utf8
                 buffer.append(UInt8(ascii: "}"))
                 _ = try producer.send(topic, more: true)
