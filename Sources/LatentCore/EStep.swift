@@ -123,7 +123,9 @@ extension GaussianMixture {
     /// `responsibilities`, declared `mutating` (it changes nothing) so that a caller
     /// holding the mixture in an optional stored property runs it in place with
     /// `model!.responsibilitiesInPlace(…)`: a non-mutating call on `model!` copies
-    /// the struct, retaining and releasing its six arrays per observation.
+    /// the struct, retaining and releasing its six arrays per observation. (Moving it
+    /// out with `take()` and back, as HMMLearner does, kept the retains here: the
+    /// value is captured by the scratch buffer's closure.)
     @inline(__always)
     mutating func responsibilitiesInPlace(
         _ x: UnsafePointer<Double>, into resp: UnsafeMutablePointer<Double>,
