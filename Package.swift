@@ -2,11 +2,33 @@
 import Foundation
 import PackageDescription
 
-// Opt-in: `LATENTD_TARGET_CPU=haswell swift build -c release` lets the numerics and
-// the parsers use AVX2/FMA (1.3–2x on the diagonal E-step). The default build runs
-// on any x86-64 (or arm64) machine.
-let cpuSettings: [SwiftSetting] = ProcessInfo.processInfo.environment["LATENTD_TARGET_CPU"].map {
-    [.unsafeFlags(["-target-cpu", $0])]
+// The CPU the numerics and parsers are compiled for. By default, the x86-64 level of
+// the machine that builds, as `-march=native` would: latentd is built where it runs, and
+// AVX2/FMA make the E-steps 1.2–2x faster (README, Performance). On a machine without
+// them, and on arm64, the compiler's default. `LATENTD_TARGET_CPU` overrides it:
+// `LATENTD_TARGET_CPU=x86-64 swift build -c release` builds a binary for any x86-64.
+func targetCPU() -> String? {
+    if let cpu = ProcessInfo.processInfo.environment["LATENTD_TARGET_CPU"] { return cpu.isEmpty ? nil : cpu }
+    #if arch(x86_64) && os(Linux)
+    guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    let flags = Set(line.split(separator: " ").map(String.init))
+    // The x86-64-v3 feature set (abm is how /proc/cpuinfo says lzcnt); its oldest CPU,
+    // haswell, names it, because the clang importer does not know "x86-64-v3".
+    let v3 = ["avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"]
+    return v3.allSatisfy(flags.contains) ? "haswell" : nil
+    #else
+    return nil
+    #endif
+}
+// CPUs with fused multiply-add. On them LATENTD_FMA lets the kernels fuse a·b + c (one
+// instruction and one rounding); elsewhere a fused multiply-add is a libm call per lane.
+let fmaCPUs: Set<String> = [
+    "haswell", "broadwell", "skylake", "skylake-avx512", "cascadelake", "icelake-server",
+    "sapphirerapids", "znver1", "znver2", "znver3", "znver4",
+]
+let cpuSettings: [SwiftSetting] = targetCPU().map { cpu in
+    [.unsafeFlags(["-target-cpu", cpu])] + (fmaCPUs.contains(cpu) ? [.define("LATENTD_FMA")] : [])
 } ?? []
 
 let package = Package(

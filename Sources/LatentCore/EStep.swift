@@ -54,8 +54,9 @@ extension GaussianMixture {
                         }
                     case .full, .tied:
                         // y = L⁻¹(x − μ) four rows at a time from the row panels:
-                        // y[4r..<4r+4] = Σ_p panel_r[p] · z_p, two accumulators so the
-                        // adds do not wait on each other; maha = Σ y².
+                        // y[4r..<4r+4] = Σ_p panel_r[p] · z_p, four accumulators so the
+                        // adds do not wait on each other (with two, D=32 was bound by
+                        // the add latency); maha = Σ y².
                         let stride = covarianceType == .full ? panelBlockSize : 0
                         factorPanels.withUnsafeBufferPointer { panels in
                             for j in 0..<k {
@@ -67,14 +68,17 @@ extension GaussianMixture {
                                 while 4 * r < d {
                                     let count = min(4 * r + 4, d)
                                     var y0 = SIMD4<Double>.zero, y1 = SIMD4<Double>.zero
+                                    var y2 = SIMD4<Double>.zero, y3 = SIMD4<Double>.zero
                                     var p = 0
-                                    while p + 2 <= count {
+                                    while p + 4 <= count {
                                         y0 += panel[p] * SIMD4(repeating: scratch[p])
                                         y1 += panel[p + 1] * SIMD4(repeating: scratch[p + 1])
-                                        p += 2
+                                        y2 += panel[p + 2] * SIMD4(repeating: scratch[p + 2])
+                                        y3 += panel[p + 3] * SIMD4(repeating: scratch[p + 3])
+                                        p += 4
                                     }
-                                    if p < count { y0 += panel[p] * SIMD4(repeating: scratch[p]) }
-                                    let y = y0 + y1
+                                    while p < count { y0 += panel[p] * SIMD4(repeating: scratch[p]); p += 1 }
+                                    let y = (y0 + y1) + (y2 + y3)
                                     squares += y * y
                                     panel += count
                                     r += 1

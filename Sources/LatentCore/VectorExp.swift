@@ -18,24 +18,35 @@ func vectorExp(_ x: SIMD4<Double>) -> SIMD4<Double> {
     let r = (clamped - n * 0.693147180369123816490) - n * 1.90821492927058770002e-10
     // Horner for Σ_{k≤13} r^k / k!.
     var p = SIMD4<Double>(repeating: 1.0 / 6227020800.0)
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0 / 479001600.0))
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0 / 39916800.0))
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0 / 3628800.0))
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0 / 362880.0))
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0 / 40320.0))
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0 / 5040.0))
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0 / 720.0))
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0 / 120.0))
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0 / 24.0))
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0 / 6.0))
+    p = multiplyAdd(p, r, SIMD4(repeating: 0.5))
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0))
+    p = multiplyAdd(p, r, SIMD4(repeating: 1.0))
     // 2^n: the low 12 bits of (bits(shifted) + 1023) are n + 1023 (1.5·2^52 is a
     // multiple of 4096 in those bits), shifted into the exponent field.
     let exponent = (unsafeBitCast(shifted, to: SIMD4<UInt64>.self) &+ 1023) &<< 52
     let scale = unsafeBitCast(exponent, to: SIMD4<Double>.self)
     return (p * scale).replacing(with: 0, where: below)
+}
+
+/// a·b + c, fused where the build targets a CPU with FMA (Package.swift defines
+/// LATENTD_FMA): one instruction and one rounding instead of two. Without the
+/// hardware a fused multiply-add is a libm call per lane, so it stays a·b + c.
+@inline(__always) func multiplyAdd(_ a: SIMD4<Double>, _ b: SIMD4<Double>, _ c: SIMD4<Double>) -> SIMD4<Double> {
+    #if LATENTD_FMA
+    return c.addingProduct(a, b)
+    #else
+    return a * b + c
+    #endif
 }
 
 /// Loads and stores of four doubles at any alignment.
