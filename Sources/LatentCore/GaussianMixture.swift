@@ -20,11 +20,11 @@ public struct GaussianMixture: Sendable, Equatable {
     public let components: Int
     public let dimensions: Int
     public let covarianceType: CovarianceType
-    public private(set) var weights: [Double]
+    public internal(set) var weights: [Double]
     /// K×D row-major.
-    public private(set) var means: [Double]
+    public internal(set) var means: [Double]
     /// full: K×D×D; diag: K×D; spherical: K; tied: D×D (row-major).
-    public private(set) var covariances: [Double]
+    public internal(set) var covariances: [Double]
     /// full: K lower-triangular L⁻¹ (D×D each); tied: one; diag: K×D precisions; spherical: K precisions.
     var precisionFactors: [Double]
     /// log w_k − (D/2)·log 2π − ½·log|Σ_k|.
@@ -68,43 +68,65 @@ public struct GaussianMixture: Sendable, Equatable {
         }
         let total = weights.reduce(0, +)
         guard total > 0 else { throw .invalidWeights("weights must not all be zero") }
-        self.components = k
-        self.dimensions = d
-        self.covarianceType = covarianceType
-        self.weights = normalize ? weights.map { $0 / total } : weights
-        self.means = means
-        self.covariances = covariances
-        self.precisionFactors = []
-        self.logNormalizers = []
-        self.diagonalBlocks = []
-        self.factorPanels = []
-        self.panelBlockSize = 0
-        try refreshFactors()
+        var mixture = GaussianMixture(storageFor: k, dimensions: d, covarianceType: covarianceType)
+        mixture.weights = normalize ? weights.map { $0 / total } : weights
+        mixture.means = means
+        mixture.covariances = covariances
+        try mixture.refreshFactors()
+        self = mixture
     }
 
-    /// Recomputes the precision factors and normalizers from the covariances.
-    mutating func refreshFactors() throws(MixtureError) {
+    /// Zeroed storage of the right shapes, for the M-step to fill (`init(statistics:)`).
+    init(storageFor k: Int, dimensions d: Int, covarianceType: CovarianceType) {
+        components = k
+        dimensions = d
+        self.covarianceType = covarianceType
+        let count = covarianceType.parameterCount(components: k, dimensions: d)
+        weights = [Double](repeating: 0, count: k)
+        means = [Double](repeating: 0, count: k * d)
+        covariances = [Double](repeating: 0, count: count)
+        precisionFactors = [Double](repeating: 0, count: count)
+        logNormalizers = [Double](repeating: 0, count: k)
+        diagonalBlocks = covarianceType == .diag ? [SIMD4<Double>](repeating: .zero, count: (k + 3) / 4 * d * 2) : []
+        panelBlockSize = 0
+        for r in 0..<((d + 3) / 4) { panelBlockSize += min(4 * r + 4, d) }
+        let panels = covarianceType == .full ? k : covarianceType == .tied ? 1 : 0
+        factorPanels = [SIMD4<Double>](repeating: .zero, count: panels * panelBlockSize)
+    }
+
+    /// Recomputes the precision factors and normalizers from the covariances, in
+    /// place. With `jitterFloor` (the M-step), a full block that fails Cholesky gets
+    /// diagonal jitter growing tenfold from the floor until it factors; without it
+    /// (parameters given by a user or a checkpoint) that is an error.
+    mutating func refreshFactors(jitterFloor: Double? = nil) throws(MixtureError) {
         let k = components, d = dimensions
-        var factors = [Double](repeating: 0, count: covariances.count)
-        var logDetPrecision = [Double](repeating: 0, count: k)  // ½·log|Σ⁻¹| = Σ log diag(L⁻¹)
+        // logNormalizers holds ½·log|Σ⁻¹| = Σ log diag(L⁻¹) until the last loop.
         switch covarianceType {
         case .full, .tied:
             let blocks = covarianceType == .full ? k : 1
             for b in 0..<blocks {
-                var ok = true
-                var logDet = 0.0
-                factors.withUnsafeMutableBufferPointer { f in
-                    let m = f.baseAddress! + b * d * d
-                    for i in 0..<(d * d) { m[i] = covariances[b * d * d + i] }
-                    ok = Cholesky.factor(m, d)
-                    if ok {
-                        Cholesky.invertLower(m, d)
-                        for i in 0..<d { logDet += _log(m[i * d + i]) }
+                var jitter = jitterFloor ?? 0
+                while true {
+                    let factored = precisionFactors.withUnsafeMutableBufferPointer { f in
+                        covariances.withUnsafeBufferPointer { c in
+                            let m = f.baseAddress! + b * d * d
+                            for i in 0..<(d * d) { m[i] = c[b * d * d + i] }
+                            return Cholesky.factor(m, d)
+                        }
                     }
+                    if factored { break }
+                    guard jitterFloor != nil else { throw .notPositiveDefinite(component: b) }
+                    for i in 0..<d { covariances[b * d * d + i * d + i] += jitter }
+                    jitter *= 10
                 }
-                guard ok else { throw .notPositiveDefinite(component: b) }
-                if covarianceType == .full { logDetPrecision[b] = logDet } else {
-                    for j in 0..<k { logDetPrecision[j] = logDet }
+                var logDet = 0.0
+                precisionFactors.withUnsafeMutableBufferPointer { f in
+                    let m = f.baseAddress! + b * d * d
+                    Cholesky.invertLower(m, d)
+                    for i in 0..<d { logDet += _log(m[i * d + i]) }
+                }
+                if covarianceType == .full { logNormalizers[b] = logDet } else {
+                    for j in 0..<k { logNormalizers[j] = logDet }
                 }
             }
         case .diag:
@@ -120,7 +142,7 @@ public struct GaussianMixture: Sendable, Equatable {
                     for t in i..<end {
                         let v = covariances[j * d + t]
                         guard v > 0 else { throw .notPositiveDefinite(component: j) }
-                        factors[j * d + t] = 1 / v
+                        precisionFactors[j * d + t] = 1 / v
                         product *= v
                     }
                     if product.isNormal {
@@ -130,50 +152,43 @@ public struct GaussianMixture: Sendable, Equatable {
                     }
                     i = end
                 }
-                logDetPrecision[j] = logDet
+                logNormalizers[j] = logDet
             }
         case .spherical:
             for j in 0..<k {
                 let v = covariances[j]
                 guard v > 0 else { throw .notPositiveDefinite(component: j) }
-                factors[j] = 1 / v
-                logDetPrecision[j] = -0.5 * Double(d) * _log(v)
+                precisionFactors[j] = 1 / v
+                logNormalizers[j] = -0.5 * Double(d) * _log(v)
             }
         }
-        precisionFactors = factors
         if covarianceType == .full || covarianceType == .tied {
             let blocks = covarianceType == .full ? k : 1
-            var size = 0
-            for r in 0..<((d + 3) / 4) { size += min(4 * r + 4, d) }
-            var panels = [SIMD4<Double>](repeating: .zero, count: blocks * size)
             for b in 0..<blocks {
-                var offset = b * size
+                var offset = b * panelBlockSize
                 for r in 0..<((d + 3) / 4) {
                     for p in 0..<min(4 * r + 4, d) {
                         for lane in 0..<4 where 4 * r + lane < d && p <= 4 * r + lane {
-                            panels[offset + p][lane] = factors[b * d * d + (4 * r + lane) * d + p]
+                            factorPanels[offset + p][lane] = precisionFactors[b * d * d + (4 * r + lane) * d + p]
                         }
                     }
                     offset += min(4 * r + 4, d)
                 }
             }
-            factorPanels = panels
-            panelBlockSize = size
         }
         if covarianceType == .diag {
-            var blocks = [SIMD4<Double>](repeating: .zero, count: (k + 3) / 4 * d * 2)
             for j in 0..<k {
                 for i in 0..<d {
-                    blocks[((j / 4) * d + i) * 2][j % 4] = means[j * d + i]
-                    blocks[((j / 4) * d + i) * 2 + 1][j % 4] = factors[j * d + i]
+                    diagonalBlocks[((j / 4) * d + i) * 2][j % 4] = means[j * d + i]
+                    diagonalBlocks[((j / 4) * d + i) * 2 + 1][j % 4] = precisionFactors[j * d + i]
                 }
             }
-            diagonalBlocks = blocks
         }
-        logNormalizers = (0..<k).map { j in
-            _log(weights[j]) - 0.5 * Double(d) * log2Pi + logDetPrecision[j]
+        for j in 0..<k {
+            logNormalizers[j] = _log(weights[j]) - 0.5 * Double(d) * log2Pi + logNormalizers[j]
         }
     }
+
 }
 
 extension GaussianMixture {

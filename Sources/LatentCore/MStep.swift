@@ -31,97 +31,141 @@ public struct MStepOptions: Sendable, Hashable {
 /// factorization gets growing diagonal jitter.
 extension GaussianMixture {
     public init(statistics s: MixtureStatistics, options: MStepOptions = MStepOptions()) throws(MixtureError) {
-        let k = s.components, d = s.dimensions
+        self.init(storageFor: s.components, dimensions: s.dimensions, covarianceType: s.covarianceType)
+        try update(statistics: s, options: options)
+    }
+
+    /// The M-step into this mixture's own storage. A learner runs it every mini-batch;
+    /// writing in place (no arrays built, none copied while uniquely referenced) keeps
+    /// the update free of allocations. On a throw the parameters are partly written:
+    /// callers keep the previous mixture elsewhere (`MixtureLearner` double-buffers).
+    public mutating func update(statistics s: MixtureStatistics, options: MStepOptions) throws(MixtureError) {
+        precondition(s.components == components && s.dimensions == dimensions && s.covarianceType == covarianceType,
+                     "statistics of another shape")
+        let k = components, d = dimensions
         let packed = packedCount(d)
         let eps10 = 10 * Double.ulpOfOne
-        let total = s.counts.reduce(0, +)
+        let total = s.total
         guard total > 0, total.isFinite else { throw .invalidWeights("statistics hold no observations") }
-        let nk = s.counts.map { $0 + eps10 }
-        let alive = s.counts.map { $0 > 1e-10 * total }
-
-        // Pooled mean and per-dimension variance: the fallback for empty components.
-        var pooledMean = [Double](repeating: 0, count: d)
-        for j in 0..<k { for i in 0..<d { pooledMean[i] += s.sums[j * d + i] } }
-        for i in 0..<d { pooledMean[i] /= total }
-
-        var means = [Double](repeating: 0, count: k * d)
-        // One reciprocal per component, not a division per statistic: the M-step runs
-        // every mini-batch, and K·D (or K·D(D+1)/2) divisions stalled on divsd.
-        for j in 0..<k {
-            let inverse = 1 / nk[j]
-            for i in 0..<d { means[j * d + i] = alive[j] ? s.sums[j * d + i] * inverse : pooledMean[i] }
-        }
-
+        let type = covarianceType
         let c = options.weightConcentration
-        var weights = nk.map { max($0 + c - 1, 0) }
-        if weights.reduce(0, +) <= 0 { weights = nk }
-
         let nu = options.covariancePriorWeight, psi = options.covariancePriorScale
         /// Shrinks an ML covariance entry toward the prior, then regularizes.
-        func finish(_ ml: Double, diagonal: Bool, count: Double) -> Double {
+        @inline(__always) func finish(_ ml: Double, diagonal: Bool, count: Double) -> Double {
             let v = nu > 0 ? (nu * (diagonal ? psi : 0) + count * ml) / (nu + count) : ml
             return diagonal ? v + options.regCovar : v
         }
+        var valid = true
+        s.counts.withUnsafeBufferPointer { counts in
+        s.sums.withUnsafeBufferPointer { sums in
+        s.secondMoments.withUnsafeBufferPointer { second in
+        weights.withUnsafeMutableBufferPointer { weights in
+        means.withUnsafeMutableBufferPointer { means in
+        covariances.withUnsafeMutableBufferPointer { cov in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: d) { pooledMean in
+            let counts = counts.baseAddress!, sums = sums.baseAddress!, second = second.baseAddress!
+            @inline(__always) func nk(_ j: Int) -> Double { counts[j] + eps10 }
+            @inline(__always) func alive(_ j: Int) -> Bool { counts[j] > 1e-10 * total }
+            // Pooled mean and per-dimension variance: the fallback for empty components.
+            for i in 0..<d { pooledMean[i] = 0 }
+            for j in 0..<k { for i in 0..<d { pooledMean[i] += sums[j * d + i] } }
+            for i in 0..<d { pooledMean[i] /= total }
+            /// Variance of dimension i over all components' pooled statistics.
+            func pooledVariance(_ i: Int) -> Double {
+                var m2 = 0.0
+                switch type {
+                case .full: for j in 0..<k { m2 += second[j * packed + i * (i + 1) / 2 + i] }
+                case .tied: m2 = second[i * (i + 1) / 2 + i]
+                case .diag: for j in 0..<k { m2 += second[j * d + i] }
+                case .spherical: for j in 0..<k { m2 += second[j] / Double(d) }
+                }
+                return max(m2 / total - pooledMean[i] * pooledMean[i], 0)
+            }
 
-        var cov = [Double](repeating: 0, count: s.covarianceType.parameterCount(components: k, dimensions: d))
-        switch s.covarianceType {
-        case .full:
+            // One reciprocal per component, not a division per statistic: the M-step runs
+            // every mini-batch, and K·D (or K·D(D+1)/2) divisions stalled on divsd.
             for j in 0..<k {
+                let inverse = 1 / nk(j)
+                for i in 0..<d { means[j * d + i] = alive(j) ? sums[j * d + i] * inverse : pooledMean[i] }
+            }
+
+            var weightSum = 0.0
+            for j in 0..<k { weights[j] = max(nk(j) + c - 1, 0); weightSum += weights[j] }
+            if weightSum <= 0 {
+                weightSum = 0
+                for j in 0..<k { weights[j] = nk(j); weightSum += weights[j] }
+            }
+
+            switch type {
+            case .full:
+                for j in 0..<k {
+                    var p = 0
+                    let inverse = 1 / nk(j)
+                    for r in 0..<d { for q in 0...r {
+                        let ml = alive(j)
+                            ? second[j * packed + p] * inverse - means[j * d + r] * means[j * d + q]
+                            : (r == q ? pooledVariance(r) : 0)
+                        let v = finish(ml, diagonal: r == q, count: nk(j))
+                        cov[j * d * d + r * d + q] = v
+                        cov[j * d * d + q * d + r] = v
+                        p += 1
+                    } }
+                }
+            case .tied:
                 var p = 0
-                let inverse = 1 / nk[j]
+                var n = 0.0
+                for j in 0..<k { n += nk(j) }
                 for r in 0..<d { for q in 0...r {
-                    let ml = alive[j]
-                        ? s.secondMoments[j * packed + p] * inverse - means[j * d + r] * means[j * d + q]
-                        : (r == q ? pooledVariance(s, r, pooledMean, total) : 0)
-                    let v = finish(ml, diagonal: r == q, count: nk[j])
-                    cov[j * d * d + r * d + q] = v
-                    cov[j * d * d + q * d + r] = v
+                    var m2 = 0.0
+                    for j in 0..<k { m2 += nk(j) * means[j * d + r] * means[j * d + q] }
+                    let v = finish((second[p] - m2) / n, diagonal: r == q, count: n)
+                    cov[r * d + q] = v
+                    cov[q * d + r] = v
                     p += 1
                 } }
-            }
-        case .tied:
-            var p = 0
-            let n = nk.reduce(0, +)
-            for r in 0..<d { for q in 0...r {
-                var m2 = 0.0
-                for j in 0..<k { m2 += nk[j] * means[j * d + r] * means[j * d + q] }
-                let v = finish((s.secondMoments[p] - m2) / n, diagonal: r == q, count: n)
-                cov[r * d + q] = v
-                cov[q * d + r] = v
-                p += 1
-            } }
-        case .diag:
-            for j in 0..<k {
-                let inverse = 1 / nk[j]
-                for i in 0..<d {
-                    let mu = means[j * d + i]
-                    let ml = alive[j] ? s.secondMoments[j * d + i] * inverse - mu * mu : pooledVariance(s, i, pooledMean, total)
-                    cov[j * d + i] = finish(ml, diagonal: true, count: nk[j])
+            case .diag:
+                for j in 0..<k {
+                    let inverse = 1 / nk(j)
+                    for i in 0..<d {
+                        let mu = means[j * d + i]
+                        let ml = alive(j) ? second[j * d + i] * inverse - mu * mu : pooledVariance(i)
+                        cov[j * d + i] = finish(ml, diagonal: true, count: nk(j))
+                    }
+                }
+            case .spherical:
+                for j in 0..<k {
+                    var ml = 0.0
+                    if alive(j) {
+                        var q = 0.0
+                        for i in 0..<d { q += means[j * d + i] * means[j * d + i] }
+                        ml = (second[j] / nk(j) - q) / Double(d)
+                    } else {
+                        for i in 0..<d { ml += pooledVariance(i) }
+                        ml /= Double(d)
+                    }
+                    cov[j] = finish(ml, diagonal: true, count: nk(j))
                 }
             }
-        case .spherical:
-            for j in 0..<k {
-                var ml = 0.0
-                if alive[j] {
-                    var q = 0.0
-                    for i in 0..<d { q += means[j * d + i] * means[j * d + i] }
-                    ml = (s.secondMoments[j] / nk[j] - q) / Double(d)
-                } else {
-                    for i in 0..<d { ml += pooledVariance(s, i, pooledMean, total) }
-                    ml /= Double(d)
-                }
-                cov[j] = finish(ml, diagonal: true, count: nk[j])
-            }
-        }
-        Self.repair(&cov, type: s.covarianceType, components: k, dimensions: d, floor: options.regCovar)
-        try self.init(weights: weights, means: means, covariances: cov, covarianceType: s.covarianceType)
+
+            // The same checks as the validating initializer, then its normalization.
+            for j in 0..<k where !(weights[j] >= 0 && weights[j].isFinite) { valid = false }
+            for i in 0..<(k * d) where !means[i].isFinite { valid = false }
+            for j in 0..<k { weights[j] /= weightSum }
+            Self.repair(cov, type: type, components: k, dimensions: d, floor: options.regCovar)
+        } } } } } } }
+        guard valid else { throw .invalidWeights("parameters must be finite and weights non-negative") }
+        try refreshFactors(jitterFloor: max(options.regCovar, 1e-12))
     }
 
-    /// Makes each covariance block positive definite: non-finite or non-positive
-    /// variances become the floor; a full block that fails Cholesky gets diagonal
-    /// jitter growing tenfold until it factors (cancellation in S/N − μμᵀ can
-    /// leave tiny negative eigenvalues when a component collapses).
-    static func repair(_ cov: inout [Double], type: CovarianceType, components k: Int, dimensions d: Int, floor: Double) {
+    /// Makes each covariance block usable: non-finite or non-positive variances
+    /// become the floor; a full block with a non-finite entry becomes the identity.
+    /// (A full block that is finite but fails Cholesky gets growing diagonal jitter
+    /// in `refreshFactors`: cancellation in S/N − μμᵀ can leave tiny negative
+    /// eigenvalues when a component collapses.)
+    static func repair(
+        _ cov: UnsafeMutableBufferPointer<Double>, type: CovarianceType, components k: Int, dimensions d: Int,
+        floor: Double
+    ) {
         let minimum = max(floor, 1e-12)
         switch type {
         case .diag, .spherical:
@@ -129,34 +173,13 @@ extension GaussianMixture {
         case .full, .tied:
             let blocks = type == .full ? k : 1
             for b in 0..<blocks {
-                let range = (b * d * d)..<((b + 1) * d * d)
-                if cov[range].contains(where: { !$0.isFinite }) {
-                    for i in 0..<d { for j in 0..<d { cov[b * d * d + i * d + j] = i == j ? 1 : 0 } }
-                }
-                var jitter = minimum
-                while !Cholesky.isPositiveDefinite(Array(cov[range]), dimensions: d) {
-                    for i in 0..<d { cov[b * d * d + i * d + i] += jitter }
-                    jitter *= 10
+                let block = cov.baseAddress! + b * d * d
+                var finite = true
+                for i in 0..<(d * d) where !block[i].isFinite { finite = false }
+                if !finite {
+                    for i in 0..<d { for j in 0..<d { block[i * d + j] = i == j ? 1 : 0 } }
                 }
             }
         }
     }
-}
-
-/// Variance of dimension i over all components' pooled statistics.
-private func pooledVariance(_ s: MixtureStatistics, _ i: Int, _ mean: [Double], _ total: Double) -> Double {
-    let d = s.dimensions, k = s.components
-    var second = 0.0
-    switch s.covarianceType {
-    case .full:
-        let packed = packedCount(d)
-        for j in 0..<k { second += s.secondMoments[j * packed + i * (i + 1) / 2 + i] }
-    case .tied:
-        second = s.secondMoments[i * (i + 1) / 2 + i]
-    case .diag:
-        for j in 0..<k { second += s.secondMoments[j * d + i] }
-    case .spherical:
-        for j in 0..<k { second += s.secondMoments[j] / Double(d) }
-    }
-    return max(second / total - mean[i] * mean[i], 0)
 }

@@ -90,6 +90,10 @@ public struct MixtureLearner: Sendable {
     // Scratch, not state.
     var gamma: [Double]
     var scratch: [Double]
+    /// The M-step writes the next parameters here, then swaps them in: a failed
+    /// M-step leaves the iterate as it was, and after the first update the storage
+    /// of the replaced mixture is reused, so the M-step allocates nothing.
+    var spare: GaussianMixture?
 
     public init(settings: LearnerSettings, initial: GaussianMixture? = nil) {
         self.settings = settings
@@ -215,19 +219,35 @@ public struct MixtureLearner: Sendable {
         statistics.blend(toward: pending, step: settings.stepSize(step))
         step += 1
         reseedDeadComponent()
-        if let next = try? GaussianMixture(statistics: statistics, options: settings.mStep) { iterate = next }
+        if mStepIntoSpare(statistics) { swap(&iterate, &spare) }
         if settings.averaging {
             let rho = max(1 / Double(averagedSteps + 1), settings.minStep)
             averagedStatistics.blend(toward: statistics, step: rho)
             averagedSteps += 1
-            if let avg = try? GaussianMixture(statistics: averagedStatistics, options: settings.mStep) { model = avg }
+            if mStepIntoSpare(averagedStatistics) { swap(&model, &spare) }
         } else {
-            model = iterate
+            model = iterate  // the spare (the old iterate) is now referenced only by `spare`
         }
         version += 1
         pending.reset()
         pendingCount = 0
         worstLogLikelihood = .infinity
+    }
+
+    /// The M-step for `s` into `spare`, in place once a spare exists. False if it
+    /// failed (the spare is then garbage, to be overwritten by the next one).
+    mutating func mStepIntoSpare(_ s: MixtureStatistics) -> Bool {
+        if case .none = spare {
+            spare = try? GaussianMixture(statistics: s, options: settings.mStep)
+            if case .none = spare { return false }
+            return true
+        }
+        do {
+            try spare!.update(statistics: s, options: settings.mStep)
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// A component whose weight fell far below 1/K explains nothing any more; it
@@ -238,8 +258,9 @@ public struct MixtureLearner: Sendable {
         let k = settings.components, d = settings.dimensions
         guard k > 1, let current = iterate, worstLogLikelihood.isFinite else { return }
         let total = statistics.total
-        guard let dead = (0..<k).min(by: { statistics.counts[$0] < statistics.counts[$1] }),
-              statistics.counts[dead] < 0.01 / Double(k) * total else { return }
+        var dead = 0  // a loop, not (0..<k).min(by:), which allocates unspecialized (debug)
+        for j in 1..<k where statistics.counts[j] < statistics.counts[dead] { dead = j }
+        guard statistics.counts[dead] < 0.01 / Double(k) * total else { return }
         let mass = total / Double(k)
         statistics.scale(by: (total - mass) / max(total - statistics.counts[dead], .leastNormalMagnitude))
         statistics.counts[dead] = mass

@@ -89,11 +89,11 @@ import LatentCore
         }
     }
 
-    @Test(arguments: CovarianceType.allCases)
-    func hotPathAllocatesNothing(_ type: CovarianceType) throws {
+    @Test(arguments: CovarianceType.allCases, [false, true])
+    func hotPathAllocatesNothing(_ type: CovarianceType, _ averaging: Bool) throws {
         var settings = LearnerSettings(components: 8, dimensions: 8, covarianceType: type)
         settings.warmup = 200
-        settings.averaging = false
+        settings.averaging = averaging
         var learner = MixtureLearner(settings: settings)
         var rng = Xoshiro256StarStar(seed: 3)
         var data = [Double](repeating: 0, count: 8 * 4_000)
@@ -119,17 +119,25 @@ import LatentCore
             }
         }
         #expect(latentd_thread_allocations() == before, "E-step + statistics allocated")
-        // The learner's own per-observation path (between mini-batch updates) too.
-        var allocatingObservations = 0
+        // The whole learner, mini-batch M-steps included: it double-buffers the
+        // mixture and updates it in place. Counted over the second half, once the
+        // spare exists and the runtime's one-time caches are filled; an update that
+        // re-seeds a dead component (rare: it builds an average covariance) is left out.
+        var allocatingObservations = 0, updates = 0, reseeding = 0
         data.withUnsafeBufferPointer { xs in
             resp.withUnsafeMutableBufferPointer { r in
                 for row in 400..<4_000 {
-                    let start = latentd_thread_allocations()
+                    let start = latentd_thread_allocations(), reseeds = learner.reseeds
                     let o = learner.observe(xs.baseAddress! + row * 8, learn: true, responsibilities: r.baseAddress!)
-                    if !o.parametersChanged && latentd_thread_allocations() != start { allocatingObservations += 1 }
+                    guard row >= 2_200 else { continue }
+                    if o.parametersChanged { updates += 1 }
+                    if learner.reseeds != reseeds { reseeding += 1; continue }
+                    if latentd_thread_allocations() != start { allocatingObservations += 1 }
                 }
             }
         }
+        #expect(updates == 1_800 / settings.batch)
+        #expect(reseeding < updates / 10)
         #expect(allocatingObservations == 0)
     }
 }
