@@ -4,7 +4,7 @@
 // `swift package benchmark` (see README.md).
 import PackageDescription
 
-let benchmarkTargets = ["MixtureBenchmarks", "HMMBenchmarks", "CodecBenchmarks"]
+let benchmarkTargets = ["MixtureBenchmarks", "HMMBenchmarks", "CodecBenchmarks", "BLASBenchmarks"]
 
 let package = Package(
     name: "latentd-benchmarks",
@@ -29,12 +29,16 @@ let package = Package(
             ],
             path: "Fixtures"
         ),
+        // OpenBLAS (Debian's libopenblas-dev), only for BLASBenchmarks' comparison with
+        // the hand-written full-covariance kernel; latentd itself does not link it.
+        .systemLibrary(name: "COpenBLAS", path: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
     ] + benchmarkTargets.map { name in
         .executableTarget(
             name: name,
             dependencies: [
                 "BenchmarkFixtures",
                 .product(name: "Benchmark", package: "benchmark"),
+            ] + (name == "BLASBenchmarks" ? ["COpenBLAS"] : []) + [
                 .product(name: "LatentCore", package: "latentd"),
                 .product(name: "LatentDaemon", package: "latentd"),
             ],

@@ -133,3 +133,40 @@ public enum HMMFixture {
         return learner
     }
 }
+
+/// Buffers reused across iterations, so the measured loop allocates only what the
+/// code under test allocates.
+public final class EStepState {
+    public let model: GaussianMixture
+    let data: [Double]
+    var stats: MixtureStatistics
+    var resp: [Double]
+    var scratch: [Double]
+
+    public init(_ type: CovarianceType, k: Int, d: Int) {
+        model = MixtureFixture.model(type, components: k, dimensions: d)
+        data = MixtureFixture.data(components: k, dimensions: d)
+        stats = MixtureStatistics(components: k, dimensions: d, covarianceType: type)
+        resp = [Double](repeating: 0, count: k)
+        scratch = [Double](repeating: 0, count: max(d, d * (d + 1) / 2))
+    }
+
+    /// What `latentd bench` times: responsibilities, then accumulate, per row.
+    public func run(_ rows: Range<Int>) -> Double {
+        let d = model.dimensions
+        var checksum = 0.0
+        stats.reset()
+        data.withUnsafeBufferPointer { xs in
+            resp.withUnsafeMutableBufferPointer { r in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    for row in rows {
+                        let x = xs.baseAddress! + row * d
+                        checksum += model.responsibilities(x, into: r.baseAddress!, scratch: s.baseAddress!)
+                        stats.accumulate(x, gamma: r.baseAddress!, scratch: s.baseAddress!)
+                    }
+                }
+            }
+        }
+        return checksum + stats.total
+    }
+}

@@ -4,40 +4,13 @@ import Benchmark
 import BenchmarkFixtures
 import LatentCore
 
-/// Buffers reused across iterations, so the measured loop allocates only what the
-/// code under test allocates.
-final class EStepState {
-    let model: GaussianMixture
-    let data: [Double]
-    var stats: MixtureStatistics
-    var resp: [Double]
-    var scratch: [Double]
-
-    init(_ type: CovarianceType, k: Int, d: Int) {
-        model = MixtureFixture.model(type, components: k, dimensions: d)
-        data = MixtureFixture.data(components: k, dimensions: d)
-        stats = MixtureStatistics(components: k, dimensions: d, covarianceType: type)
-        resp = [Double](repeating: 0, count: k)
-        scratch = [Double](repeating: 0, count: max(d, d * (d + 1) / 2))
-    }
-
-    /// What `latentd bench` times: responsibilities, then accumulate, per row.
-    func run(_ rows: Range<Int>) -> Double {
-        let d = model.dimensions
-        var checksum = 0.0
-        stats.reset()
-        data.withUnsafeBufferPointer { xs in
-            resp.withUnsafeMutableBufferPointer { r in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    for row in rows {
-                        let x = xs.baseAddress! + row * d
-                        checksum += model.responsibilities(x, into: r.baseAddress!, scratch: s.baseAddress!)
-                        stats.accumulate(x, gamma: r.baseAddress!, scratch: s.baseAddress!)
-                    }
-                }
-            }
-        }
-        return checksum + stats.total
+/// A mixture the in-place M-step benchmark rewrites.
+final class MixtureState {
+    var mixture: GaussianMixture
+    init(_ mixture: GaussianMixture) { self.mixture = mixture }
+    func update(_ stats: MixtureStatistics) -> Double {
+        try! mixture.update(statistics: stats, options: MStepOptions())
+        return mixture.weights[0]
     }
 }
 
@@ -93,12 +66,17 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // M-step: parameters from statistics (one GaussianMixture per call).
+    // M-step: parameters from statistics, as a new GaussianMixture per call and in place
+    // (`update(statistics:options:)`, what the learner runs each mini-batch: no allocation).
     for (type, k, d) in [(CovarianceType.diag, 4, 8), (.diag, 16, 8), (.full, 16, 32)] {
         let model = MixtureFixture.model(type, components: k, dimensions: d)
         let stats = MixtureFixture.statistics(model, data: MixtureFixture.data(components: k, dimensions: d))
         Benchmark("GMM M-step \(type) K=\(k) D=\(d)", configuration: Bench.perCall()) { benchmark in
             for _ in benchmark.scaledIterations { blackHole(try! GaussianMixture(statistics: stats)) }
+        }
+        let target = MixtureState(model)
+        Benchmark("GMM M-step in place \(type) K=\(k) D=\(d)", configuration: Bench.perCall(allocationFree: true)) { benchmark in
+            for _ in benchmark.scaledIterations { blackHole(target.update(stats)) }
         }
     }
 }
