@@ -100,7 +100,7 @@ public struct GaussianMixture: Sendable, Equatable {
     /// (parameters given by a user or a checkpoint) that is an error.
     mutating func refreshFactors(jitterFloor: Double? = nil) throws(MixtureError) {
         let k = components, d = dimensions
-        // logNormalizers holds ½·log|Σ⁻¹| = Σ log diag(L⁻¹) until the last loop.
+        // logNormalizers holds ½·log|Σ⁻¹| = Σ log diag(L⁻¹) until the last loop (diag: whole).
         switch covarianceType {
         case .full, .tied:
             let blocks = covarianceType == .full ? k : 1
@@ -130,29 +130,26 @@ public struct GaussianMixture: Sendable, Equatable {
                 }
             }
         case .diag:
-            // One log per four variances (of their product) rather than one each: the
-            // M-step runs every mini-batch and its K·D logs were a visible share of
-            // ingest. A product that leaves the normal range falls back to single logs.
+            // One log per component where possible: log w_k − ½·log Π_i σ²_ki as
+            // log(w_k / √Π σ²), instead of a log per weight and per variance. The M-step
+            // runs every mini-batch, and its logs were a sixth of diag ingest (perf).
+            // Products or ratios outside the normal range fall back to a log per variance.
             for j in 0..<k {
-                var logDet = 0.0
-                var i = 0
-                while i < d {
-                    let end = min(i + 4, d)
-                    var product = 1.0
-                    for t in i..<end {
-                        let v = covariances[j * d + t]
-                        guard v > 0 else { throw .notPositiveDefinite(component: j) }
-                        precisionFactors[j * d + t] = 1 / v
-                        product *= v
-                    }
-                    if product.isNormal {
-                        logDet -= 0.5 * _log(product)
-                    } else {
-                        for t in i..<end { logDet -= 0.5 * _log(covariances[j * d + t]) }
-                    }
-                    i = end
+                var product = 1.0
+                for t in 0..<d {
+                    let v = covariances[j * d + t]
+                    guard v > 0 else { throw .notPositiveDefinite(component: j) }
+                    precisionFactors[j * d + t] = 1 / v
+                    product *= v
                 }
-                logNormalizers[j] = logDet
+                let ratio = weights[j] / product.squareRoot()
+                if product.isNormal && ratio.isNormal {
+                    logNormalizers[j] = _log(ratio) - 0.5 * Double(d) * log2Pi
+                } else {
+                    var logDet = 0.0
+                    for t in 0..<d { logDet -= 0.5 * _log(covariances[j * d + t]) }
+                    logNormalizers[j] = _log(weights[j]) - 0.5 * Double(d) * log2Pi + logDet
+                }
             }
         case .spherical:
             for j in 0..<k {
@@ -194,8 +191,10 @@ public struct GaussianMixture: Sendable, Equatable {
                 }
             }
         }
-        for j in 0..<k {
-            logNormalizers[j] = _log(weights[j]) - 0.5 * Double(d) * log2Pi + logNormalizers[j]
+        if covarianceType != .diag {  // diag wrote its normalizers whole
+            for j in 0..<k {
+                logNormalizers[j] = _log(weights[j]) - 0.5 * Double(d) * log2Pi + logNormalizers[j]
+            }
         }
     }
 

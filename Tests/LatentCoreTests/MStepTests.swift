@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LatentCore
 
@@ -63,6 +64,24 @@ struct MStepTests {
                 #expect(fresh.means[4 + i] == pooled / target.total)
             }
         }
+    }
+
+    /// Diagonal normalizers take one log of w/√Πσ² when that stays in the normal
+    /// range; here Πσ² under- and overflows (D=40, σ² = 1e-10 and 1e10), so they must
+    /// fall back to a log per variance and still be right.
+    @Test func diagonalNormalizersOutsideTheNormalRange() throws {
+        let d = 40
+        let variances = [Double](repeating: 1e-10, count: d) + [Double](repeating: 1e10, count: d)
+        let m = try GaussianMixture(weights: [1, 3], means: [Double](repeating: 0, count: 2 * d),
+                                    covariances: variances, covarianceType: .diag)
+        let log2Pi = Foundation.log(2 * Double.pi)
+        let terms = [0.25, 0.75].enumerated().map { j, w in
+            Foundation.log(w) - 0.5 * Double(d) * log2Pi - 0.5 * Double(d) * Foundation.log(variances[j * d])
+        }
+        let top = terms.max()!
+        let expected = top + Foundation.log(terms.map { Foundation.exp($0 - top) }.reduce(0, +))
+        let ll = m.responsibilities([Double](repeating: 0, count: d)).logLikelihood
+        #expect(abs(ll - expected) < 1e-9 * abs(expected), "\(ll) vs \(expected)")
     }
 
     @Test func emptyStatisticsAreRefusedAndNamed() throws {
