@@ -100,28 +100,7 @@ extension GaussianMixture {
         scratch: UnsafeMutablePointer<Double>
     ) -> Double {
         fillLogJoint(x, into: resp, scratch: scratch)
-        // Normalize in place: one exp per component (exp dominates the cost of a
-        // diagonal E-step), then a single log for the log-likelihood.
-        let k = components
-        var m = -Double.infinity
-        for j in 0..<k where resp[j] > m { m = resp[j] }
-        guard m.isFinite else {
-            for j in 0..<k { resp[j] = 1 / Double(k) }
-            return m
-        }
-        var total = 0.0
-        var j = 0
-        let shift = SIMD4<Double>(repeating: m)
-        while j + 4 <= k {
-            let e = vectorExp(load4(resp + j) - shift)
-            store4(e, resp + j)
-            total += e[0]; total += e[1]; total += e[2]; total += e[3]
-            j += 4
-        }
-        while j < k { let e = _exp(resp[j] - m); resp[j] = e; total += e; j += 1 }
-        let inverse = 1 / total
-        for j in 0..<k { resp[j] *= inverse }
-        return m + _log(total)
+        return normalizeResponsibilities(resp, components)
     }
 
     /// `responsibilities`, declared `mutating` (it changes nothing) so that a caller
@@ -170,4 +149,30 @@ extension GaussianMixture {
         }
         return total / Double(n)
     }
+}
+
+/// Turns K log joint densities into responsibilities in place and returns their
+/// log-sum-exp, log p(x). One exp per component (exp dominates the cost of a
+/// diagonal E-step), four at a time, then a single log.
+@inline(__always)
+func normalizeResponsibilities(_ resp: UnsafeMutablePointer<Double>, _ k: Int) -> Double {
+    var m = -Double.infinity
+    for j in 0..<k where resp[j] > m { m = resp[j] }
+    guard m.isFinite else {
+        for j in 0..<k { resp[j] = 1 / Double(k) }
+        return m
+    }
+    var total = 0.0
+    var j = 0
+    let shift = SIMD4<Double>(repeating: m)
+    while j + 4 <= k {
+        let e = vectorExp(load4(resp + j) - shift)
+        store4(e, resp + j)
+        total += e[0]; total += e[1]; total += e[2]; total += e[3]
+        j += 4
+    }
+    while j < k { let e = _exp(resp[j] - m); resp[j] = e; total += e; j += 1 }
+    let inverse = 1 / total
+    for j in 0..<k { resp[j] *= inverse }
+    return m + _log(total)
 }

@@ -94,6 +94,8 @@ public struct MixtureLearner: Sendable {
     /// M-step leaves the iterate as it was, and after the first update the storage
     /// of the replaced mixture is reused, so the M-step allocates nothing.
     var spare: GaussianMixture?
+    /// full only: buffers of `learnSegment` (MixtureLearner+Segments.swift).
+    var segmentScratch: [Double]
 
     public init(settings: LearnerSettings, initial: GaussianMixture? = nil) {
         self.settings = settings
@@ -106,6 +108,8 @@ public struct MixtureLearner: Sendable {
         rng = Xoshiro256StarStar(seed: settings.seed)
         gamma = [Double](repeating: 0, count: k)
         scratch = [Double](repeating: 0, count: max(d, packedCount(d)))
+        segmentScratch = settings.covarianceType == .full
+            ? [Double](repeating: 0, count: Self.segmentScratchCount(settings)) : []
         if let initial { start(from: initial) } else { warmupBuffer.reserveCapacity(settings.warmup * d) }
     }
 
@@ -137,6 +141,12 @@ public struct MixtureLearner: Sendable {
             finishWarmup()
             changed = true
         } else if learn && !settings.frozen {
+            if settings.covarianceType == .full {  // a segment of one: the same arithmetic as in a batch message
+                observations -= 1  // learnSegment counts it
+                var outcome = MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: false)
+                _ = learnSegment(x, rows: 1, responsibilities: resp, outcomes: &outcome)
+                return outcome
+            }
             let ll = learnFrom(x, responsibilities: resp)
             changed = pendingCount == 0
             // Without averaging the published model is the iterate, whose
@@ -167,10 +177,20 @@ public struct MixtureLearner: Sendable {
     ) -> Bool {
         let k = settings.components, d = settings.dimensions
         var changed = false
-        for i in 0..<count {
+        var i = 0
+        while i < count {
+            if settings.covarianceType == .full && learn && !settings.frozen, case .some = model {
+                // The rows up to the end of the mini-batch share the iterate: one segment.
+                let rows = min(count - i, settings.batch - pendingCount)
+                let c = learnSegment(xs + i * d, rows: rows, responsibilities: resp + i * k, outcomes: outcomes + i)
+                changed = changed || c
+                i += rows
+                continue
+            }
             let o = observe(xs + i * d, learn: learn, responsibilities: resp + i * k)
             changed = changed || o.parametersChanged
             outcomes[i] = o
+            i += 1
         }
         return changed
     }

@@ -10,6 +10,9 @@ public enum MixtureBenchmark {
         public var dimensions: Int
         public var observations: Int
         public var nanosecondsPerObservation: Double
+        /// full only: the same work over 16-row segments, as the learner runs it on the
+        /// rows of a batch message (`segmentResponsibilities` + `accumulateSegment`).
+        public var segmentNanosecondsPerObservation: Double?
         public var checksum: Double
     }
 
@@ -55,7 +58,40 @@ public enum MixtureBenchmark {
             }
             best = min(best, (monotonicSeconds() - start) / Double(n) * 1e9)
         }
+        var segmentBest: Double?
+        if type == .full {
+            let rows = 16
+            var segmentResp = [Double](repeating: 0, count: rows * k)
+            var logLikelihoods = [Double](repeating: 0, count: rows)
+            var eScratch = [Double](repeating: 0, count: model.segmentScratchCount)
+            var sScratch = [Double](repeating: 0, count: MixtureStatistics.segmentScratchCount(rows: rows, dimensions: d))
+            for _ in 0..<repeats {
+                stats.reset()
+                let start = monotonicSeconds()
+                data.withUnsafeBufferPointer { xs in
+                    segmentResp.withUnsafeMutableBufferPointer { r in
+                        logLikelihoods.withUnsafeMutableBufferPointer { ll in
+                            eScratch.withUnsafeMutableBufferPointer { es in
+                                sScratch.withUnsafeMutableBufferPointer { ss in
+                                    var row = 0
+                                    while row < n {
+                                        let m = min(rows, n - row), x = xs.baseAddress! + row * d
+                                        model.segmentResponsibilities(x, rows: m, into: r.baseAddress!,
+                                                                      logLikelihoods: ll.baseAddress!, scratch: es.baseAddress!)
+                                        stats.accumulateSegment(x, rows: m, gamma: r.baseAddress!, scratch: ss.baseAddress!)
+                                        for i in 0..<m { checksum += ll[i] }
+                                        row += m
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                segmentBest = min(segmentBest ?? .infinity, (monotonicSeconds() - start) / Double(n) * 1e9)
+            }
+        }
         return Result(covariance: type, components: k, dimensions: d, observations: n,
-                      nanosecondsPerObservation: best, checksum: checksum + stats.total)
+                      nanosecondsPerObservation: best, segmentNanosecondsPerObservation: segmentBest,
+                      checksum: checksum + stats.total)
     }
 }

@@ -37,7 +37,8 @@ struct Bench: ParsableCommand {
             for k in components.split(separator: ",").compactMap({ Int($0) }) {
                 for d in dimensions.split(separator: ",").compactMap({ Int($0) }) {
                     let r = MixtureBenchmark.run(type, components: k, dimensions: d, observations: observations, repeats: repeats)
-                    print(#"{"covariance":"\#(type.rawValue)","k":\#(k),"d":\#(d),"n":\#(r.observations),"ns_per_obs":\#(r.nanosecondsPerObservation)}"#)
+                    let segment = r.segmentNanosecondsPerObservation.map { #","segment_ns_per_obs":\#($0)"# } ?? ""
+                    print(#"{"covariance":"\#(type.rawValue)","k":\#(k),"d":\#(d),"n":\#(r.observations),"ns_per_obs":\#(r.nanosecondsPerObservation)\#(segment)}"#)
                 }
             }
         }

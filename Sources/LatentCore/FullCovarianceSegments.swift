@@ -1,0 +1,198 @@
+/// The full-covariance E-step and second moments over a segment of observations
+/// that share one mixture (the rows of a message up to the end of the mini-batch).
+///
+/// Per observation, a full K=16 D=32 E-step loads each entry of L⁻¹ once per
+/// multiply-add, and adding γ·xxᵀ to the statistics loads and stores each of
+/// K·D(D+1)/2 sums per observation. Over a segment, an entry of L⁻¹ serves four
+/// observations from registers, and each sum is loaded and stored once per
+/// segment: the same arithmetic with far less memory traffic. (Benchmarks/README.md
+/// compares it with OpenBLAS over the same segments.)
+///
+/// Each row's E-step is computed alone (a group of four repeats its last row when
+/// short), so a posterior does not depend on the row's neighbours.
+extension GaussianMixture {
+    /// Scratch doubles `segmentResponsibilities` needs: four centred rows.
+    public var segmentScratchCount: Int { 4 * dimensions }
+
+    /// Responsibilities of `rows` row-major observations into `resp` (rows × K) and
+    /// log p(x) of each into `logLikelihoods`; full covariances only. Each row gets
+    /// the same result whatever its neighbours: rows are taken four at a time, a last
+    /// short group repeating its final row (whose copies are discarded).
+    public func segmentResponsibilities(
+        _ xs: UnsafePointer<Double>, rows: Int, into resp: UnsafeMutablePointer<Double>,
+        logLikelihoods: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
+    ) {
+        precondition(covarianceType == .full, "segment E-step is for full covariances")
+        let k = components, d = dimensions
+        means.withUnsafeBufferPointer { mu in
+            logNormalizers.withUnsafeBufferPointer { ln in
+                factorPanels.withUnsafeBufferPointer { panels in
+                    var first = 0
+                    while first < rows {
+                        // Row pointers of this group of four (clamped to the last row).
+                        let x0 = xs + first * d
+                        let x1 = xs + min(first + 1, rows - 1) * d
+                        let x2 = xs + min(first + 2, rows - 1) * d
+                        let x3 = xs + min(first + 3, rows - 1) * d
+                        let z0 = scratch, z1 = scratch + d, z2 = scratch + 2 * d, z3 = scratch + 3 * d
+                        for j in 0..<k {
+                            let m = mu.baseAddress! + j * d
+                            for i in 0..<d {
+                                z0[i] = x0[i] - m[i]; z1[i] = x1[i] - m[i]
+                                z2[i] = x2[i] - m[i]; z3[i] = x3[i] - m[i]
+                            }
+                            // y = L⁻¹z four rows of L⁻¹ at a time from the row panels (as
+                            // the per-observation E-step), for four observations at once:
+                            // each panel entry is loaded once for four multiply-adds.
+                            var panel = panels.baseAddress! + j * panelBlockSize
+                            var s0 = SIMD4<Double>.zero, s1 = s0, s2 = s0, s3 = s0
+                            var r = 0
+                            while 4 * r < d {
+                                let count = min(4 * r + 4, d)
+                                var a0 = SIMD4<Double>.zero, a1 = a0, a2 = a0, a3 = a0
+                                var b0 = SIMD4<Double>.zero, b1 = b0, b2 = b0, b3 = b0
+                                var p = 0
+                                while p + 2 <= count {
+                                    let l = panel[p], u = panel[p + 1]
+                                    a0 = multiplyAdd(l, SIMD4(repeating: z0[p]), a0)
+                                    a1 = multiplyAdd(l, SIMD4(repeating: z1[p]), a1)
+                                    a2 = multiplyAdd(l, SIMD4(repeating: z2[p]), a2)
+                                    a3 = multiplyAdd(l, SIMD4(repeating: z3[p]), a3)
+                                    b0 = multiplyAdd(u, SIMD4(repeating: z0[p + 1]), b0)
+                                    b1 = multiplyAdd(u, SIMD4(repeating: z1[p + 1]), b1)
+                                    b2 = multiplyAdd(u, SIMD4(repeating: z2[p + 1]), b2)
+                                    b3 = multiplyAdd(u, SIMD4(repeating: z3[p + 1]), b3)
+                                    p += 2
+                                }
+                                if p < count {
+                                    let l = panel[p]
+                                    a0 = multiplyAdd(l, SIMD4(repeating: z0[p]), a0)
+                                    a1 = multiplyAdd(l, SIMD4(repeating: z1[p]), a1)
+                                    a2 = multiplyAdd(l, SIMD4(repeating: z2[p]), a2)
+                                    a3 = multiplyAdd(l, SIMD4(repeating: z3[p]), a3)
+                                }
+                                let y0 = a0 + b0, y1 = a1 + b1, y2 = a2 + b2, y3 = a3 + b3
+                                s0 = multiplyAdd(y0, y0, s0); s1 = multiplyAdd(y1, y1, s1)
+                                s2 = multiplyAdd(y2, y2, s2); s3 = multiplyAdd(y3, y3, s3)
+                                panel += count
+                                r += 1
+                            }
+                            let sums = SIMD4(s0.sum(), s1.sum(), s2.sum(), s3.sum())
+                            for lane in 0..<min(4, rows - first) {
+                                resp[(first + lane) * k + j] = ln[j] - 0.5 * sums[lane]
+                            }
+                        }
+                        for n in first..<min(first + 4, rows) {
+                            logLikelihoods[n] = normalizeResponsibilities(resp + n * k, k)
+                        }
+                        first += 4
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension MixtureStatistics {
+    /// Scratch doubles `accumulateSegment` needs for `rows` observations.
+    public static func segmentScratchCount(rows: Int, dimensions d: Int) -> Int { 2 * rows * paddedWidth(d) }
+
+    /// Row stride of the padded copies: D rounded up to whole SIMD4 vectors.
+    @inline(__always) static func paddedWidth(_ d: Int) -> Int { (d + 3) / 4 * 4 }
+
+    /// Adds `rows` observations with weights `gamma` (rows × K) to full-covariance
+    /// statistics: Σγ, Σγx and the packed Σγxxᵀ, each sum loaded and stored once
+    /// for the segment. Entry (r, q) of component k becomes
+    /// s ← s + (γ_nk·x_nr)·x_nq for n in order, in a register: the same operations
+    /// as a segment per row, so the result does not depend on how the rows were
+    /// split into segments (messages), and a restart that splits them differently
+    /// still continues bit for bit.
+    public mutating func accumulateSegment(
+        _ xs: UnsafePointer<Double>, rows m: Int, gamma: UnsafePointer<Double>,
+        scratch: UnsafeMutablePointer<Double>
+    ) {
+        precondition(covarianceType == .full, "segment statistics are for full covariances")
+        let k = components, d = dimensions, packed = packedCount(d), w = Self.paddedWidth(d)
+        // x padded with zeros to whole vectors, so a last partial vector reads in bounds.
+        let x = scratch, weighted = scratch + m * w
+        for n in 0..<m {
+            for i in 0..<w { x[n * w + i] = i < d ? xs[n * d + i] : 0 }
+        }
+        counts.withUnsafeMutableBufferPointer { c in
+            sums.withUnsafeMutableBufferPointer { s1 in
+                secondMoments.withUnsafeMutableBufferPointer { s2 in
+                    for j in 0..<k {
+                        var any = false
+                        for n in 0..<m where gamma[n * k + j] != 0 { any = true }
+                        if !any { continue }
+                        let row = s1.baseAddress! + j * d
+                        for n in 0..<m {
+                            let g = gamma[n * k + j]
+                            c[j] += g
+                            let gv = SIMD4<Double>(repeating: g)
+                            var i = 0
+                            while i < w {  // padded, so whole vectors
+                                store4(gv * load4(x + n * w + i), weighted + n * w + i)
+                                i += 4
+                            }
+                            for i in 0..<d { row[i] += weighted[n * w + i] }
+                        }
+                        let moments = s2.baseAddress! + j * packed
+                        for r in 0..<d {
+                            let target = moments + r * (r + 1) / 2
+                            var q = 0
+                            // Sixteen entries of row r per pass over the segment: one
+                            // broadcast of γ·x_r serves four vector multiply-adds.
+                            while q + 16 <= r + 1 {
+                                var a0 = load4(target + q), a1 = load4(target + q + 4)
+                                var a2 = load4(target + q + 8), a3 = load4(target + q + 12)
+                                var xp = UnsafePointer(x + q), gp = UnsafePointer(weighted + r)
+                                for _ in 0..<m {
+                                    let g = SIMD4<Double>(repeating: gp.pointee)
+                                    a0 = multiplyAdd(g, load4(xp), a0)
+                                    a1 = multiplyAdd(g, load4(xp + 4), a1)
+                                    a2 = multiplyAdd(g, load4(xp + 8), a2)
+                                    a3 = multiplyAdd(g, load4(xp + 12), a3)
+                                    xp += w
+                                    gp += w
+                                }
+                                store4(a0, target + q)
+                                store4(a1, target + q + 4)
+                                store4(a2, target + q + 8)
+                                store4(a3, target + q + 12)
+                                q += 16
+                            }
+                            while q + 8 <= r + 1 {
+                                var a0 = load4(target + q), a1 = load4(target + q + 4)
+                                var xp = UnsafePointer(x + q), gp = UnsafePointer(weighted + r)
+                                for _ in 0..<m {
+                                    let g = SIMD4<Double>(repeating: gp.pointee)
+                                    a0 = multiplyAdd(g, load4(xp), a0)
+                                    a1 = multiplyAdd(g, load4(xp + 4), a1)
+                                    xp += w
+                                    gp += w
+                                }
+                                store4(a0, target + q)
+                                store4(a1, target + q + 4)
+                                q += 8
+                            }
+                            while q <= r {  // a last vector of up to four, its lanes past r unused
+                                let lanes = min(4, r + 1 - q)
+                                var a = SIMD4<Double>.zero
+                                for lane in 0..<lanes { a[lane] = target[q + lane] }
+                                var xp = UnsafePointer(x + q), gp = UnsafePointer(weighted + r)
+                                for _ in 0..<m {
+                                    a = multiplyAdd(SIMD4(repeating: gp.pointee), load4(xp), a)
+                                    xp += w
+                                    gp += w
+                                }
+                                for lane in 0..<lanes { target[q + lane] = a[lane] }
+                                q += 4
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/// Learning from a segment of full-covariance observations: the rows of a message
+/// up to the end of the current mini-batch, which all see the same iterate.
+///
+/// The E-step and the second moments run over the whole segment
+/// (FullCovarianceSegments.swift); the outcomes are those of observing the rows
+/// one by one: posteriors under the iterate (or, with averaging, the averaged
+/// model), and the row that completes the mini-batch scored after the update.
+/// Single observations go through here too, as segments of one: one kernel for
+/// full covariances. Posteriors do not depend on how rows are grouped into
+/// messages (each row's E-step is computed alone); the statistics' rounding does
+/// (a segment's sums are added at once), and, like everything else, it is fixed
+/// by the input: the same messages give the same parameters bit for bit.
+extension MixtureLearner {
+    /// Layout of `segmentScratch`: log-likelihoods (batch), E-step scratch (4·D),
+    /// hard responsibilities (batch·K), statistics scratch.
+    static func segmentScratchCount(_ s: LearnerSettings) -> Int {
+        let rows = max(s.batch, 1)
+        return rows + 4 * s.dimensions + rows * s.components
+            + MixtureStatistics.segmentScratchCount(rows: rows, dimensions: s.dimensions)
+    }
+
+    /// Learns from `rows` observations (at most what completes the mini-batch) and
+    /// writes each one's responsibilities (rows × K) and outcome. Needs a model.
+    /// Returns true if the parameters changed (at the segment's last row).
+    mutating func learnSegment(
+        _ xs: UnsafePointer<Double>, rows m: Int, responsibilities resp: UnsafeMutablePointer<Double>,
+        outcomes: UnsafeMutablePointer<MixtureObservation>
+    ) -> Bool {
+        precondition(m >= 1 && m <= settings.batch - pendingCount, "a segment ends at the mini-batch boundary")
+        let k = settings.components, d = settings.dimensions, batch = max(settings.batch, 1)
+        let hard = settings.estimator == .hard, averaging = settings.averaging
+        observations += m
+        // Moved out for the call (no copy, no allocation): the closure below calls
+        // mutating methods on self, which must not overlap an access to a property.
+        var scratchArray: [Double] = []
+        swap(&scratchArray, &segmentScratch)
+        defer { swap(&scratchArray, &segmentScratch) }
+        let changed = scratchArray.withUnsafeMutableBufferPointer { buffer -> Bool in
+            let logLikelihoods = buffer.baseAddress!
+            let eScratch = logLikelihoods + batch
+            let hardGamma = eScratch + 4 * d
+            let sScratch = hardGamma + batch * k
+            iterate!.segmentResponsibilitiesInPlace(
+                xs, rows: m, into: resp, logLikelihoods: logLikelihoods, scratch: eScratch)
+            var weights = UnsafePointer(resp)
+            if hard {
+                for i in 0..<(m * k) { hardGamma[i] = resp[i] }
+                for n in 0..<m { makeHard(hardGamma + n * k, k) }
+                weights = UnsafePointer(hardGamma)
+            }
+            pending.accumulateSegment(xs, rows: m, gamma: weights, scratch: sScratch)
+            for n in 0..<m where logLikelihoods[n] < worstLogLikelihood {
+                worstLogLikelihood = logLikelihoods[n]
+                for i in 0..<d { worst[i] = xs[n * d + i] }
+            }
+            // With averaging the posteriors are the averaged model's, as it is before
+            // this segment's update.
+            if averaging {
+                model!.segmentResponsibilitiesInPlace(
+                    xs, rows: m, into: resp, logLikelihoods: logLikelihoods, scratch: eScratch)
+            }
+            pendingCount += m
+            if pendingCount >= settings.batch { stepwiseUpdate() }  // resets pendingCount to 0
+            let changed = pendingCount == 0
+            if changed {  // the completing row is scored under the updated model
+                let last = m - 1
+                model!.segmentResponsibilitiesInPlace(
+                    xs + last * d, rows: 1, into: resp + last * k, logLikelihoods: logLikelihoods + last,
+                    scratch: eScratch)
+            }
+            for n in 0..<m {
+                outcomes[n] = MixtureObservation(
+                    scored: true, logLikelihood: logLikelihoods[n], label: argmax(resp + n * k, k),
+                    parametersChanged: changed && n == m - 1)
+            }
+            return changed
+        }
+        return changed
+    }
+}
+
+extension GaussianMixture {
+    /// `segmentResponsibilities`, declared `mutating` (it changes nothing) so that the
+    /// learner runs it on its optional mixtures in place, without copying them (see
+    /// `responsibilitiesInPlace`).
+    @inline(__always)
+    mutating func segmentResponsibilitiesInPlace(
+        _ xs: UnsafePointer<Double>, rows: Int, into resp: UnsafeMutablePointer<Double>,
+        logLikelihoods: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
+    ) {
+        segmentResponsibilities(xs, rows: rows, into: resp, logLikelihoods: logLikelihoods, scratch: scratch)
+    }
+}

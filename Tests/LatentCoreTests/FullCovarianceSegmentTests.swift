@@ -1,0 +1,180 @@
+import CAllocationCounter
+import Testing
+@testable import LatentCore
+
+/// The segment kernels against the per-observation ones they replace for full
+/// covariances, and the learner that uses them.
+struct FullCovarianceSegmentTests {
+    static func mixture(k: Int, d: Int, seed: UInt64) -> GaussianMixture {
+        var rng = Xoshiro256StarStar(seed: seed)
+        var cov = [Double](repeating: 0, count: k * d * d)
+        for j in 0..<k {
+            let a = (0..<(d * d)).map { _ in rng.normal() }
+            for r in 0..<d { for c in 0..<d {
+                var s = 0.0
+                for t in 0..<d { s += a[r * d + t] * a[c * d + t] }
+                cov[j * d * d + r * d + c] = s / Double(d) + (r == c ? 0.5 : 0)
+            } }
+        }
+        let means = (0..<(k * d)).map { _ in 2 * rng.normal() }
+        let weights = (0..<k).map { _ in 1 + rng.uniform() }
+        return try! GaussianMixture(weights: weights, means: means, covariances: cov, covarianceType: .full)
+    }
+
+    static func data(rows: Int, d: Int, seed: UInt64) -> [Double] {
+        var rng = Xoshiro256StarStar(seed: seed)
+        return (0..<(rows * d)).map { _ in 2 * rng.normal() }
+    }
+
+    /// Every K and D around the SIMD widths, segments of 1…9 rows (short groups of four).
+    @Test(arguments: [(1, 1), (3, 5), (4, 8), (5, 13), (16, 32)])
+    func segmentPosteriorsMatchPerObservationOnesAndIgnoreNeighbours(_ size: (k: Int, d: Int)) {
+        let (k, d) = size
+        let model = Self.mixture(k: k, d: d, seed: UInt64(k * 100 + d))
+        let rows = 9
+        let xs = Self.data(rows: rows, d: d, seed: 5)
+        var scratch = [Double](repeating: 0, count: model.segmentScratchCount)
+        var alone = [Double](repeating: 0, count: rows * k), aloneLL = [Double](repeating: 0, count: rows)
+        var perRow = [Double](repeating: 0, count: k), perRowScratch = [Double](repeating: 0, count: d)
+        xs.withUnsafeBufferPointer { x in
+            alone.withUnsafeMutableBufferPointer { a in
+                aloneLL.withUnsafeMutableBufferPointer { l in
+                    for n in 0..<rows {  // each row as a segment of one
+                        model.segmentResponsibilities(x.baseAddress! + n * d, rows: 1, into: a.baseAddress! + n * k,
+                                                      logLikelihoods: l.baseAddress! + n, scratch: &scratch)
+                    }
+                }
+            }
+            for m in 1...rows {  // the first m rows as one segment: bit for bit the rows alone
+                var together = [Double](repeating: 0, count: m * k), ll = [Double](repeating: 0, count: m)
+                model.segmentResponsibilities(x.baseAddress!, rows: m, into: &together, logLikelihoods: &ll, scratch: &scratch)
+                #expect(together == Array(alone[0..<(m * k)]))
+                #expect(ll == Array(aloneLL[0..<m]))
+            }
+            for n in 0..<rows {  // and within 1e-12 of the per-observation E-step
+                let expected = model.responsibilities(x.baseAddress! + n * d, into: &perRow, scratch: &perRowScratch)
+                #expect(abs(aloneLL[n] - expected) <= 1e-12 * max(1, abs(expected)))
+                for j in 0..<k { #expect(abs(alone[n * k + j] - perRow[j]) <= 1e-12) }
+            }
+        }
+    }
+
+    @Test(arguments: [(1, 1), (3, 5), (4, 8), (5, 13), (16, 32)])
+    func segmentStatisticsMatchPerObservationOnesAndIgnoreTheSplit(_ size: (k: Int, d: Int)) {
+        let (k, d) = size
+        let rows = 23
+        let xs = Self.data(rows: rows, d: d, seed: 9)
+        var rng = Xoshiro256StarStar(seed: 3)
+        var gamma = (0..<(rows * k)).map { _ in rng.uniform() }  // var: one entry set to 0 below
+        gamma[0] = 0  // a zero weight is skipped, not added
+        var perRow = MixtureStatistics(components: k, dimensions: d, covarianceType: .full)
+        var segments = perRow, segmentsOfOne = perRow
+        var scratch = [Double](repeating: 0, count: max(d, d * (d + 1) / 2))
+        var segmentScratch = [Double](repeating: 0, count: MixtureStatistics.segmentScratchCount(rows: 16, dimensions: d))
+        xs.withUnsafeBufferPointer { x in
+            gamma.withUnsafeBufferPointer { g in
+                for n in 0..<rows { perRow.accumulate(x.baseAddress! + n * d, gamma: g.baseAddress! + n * k, scratch: &scratch) }
+                var n = 0
+                for m in [16, 1, 6] {  // segments of several sizes
+                    segments.accumulateSegment(x.baseAddress! + n * d, rows: m, gamma: g.baseAddress! + n * k,
+                                               scratch: &segmentScratch)
+                    n += m
+                }
+                for n in 0..<rows {
+                    segmentsOfOne.accumulateSegment(x.baseAddress! + n * d, rows: 1, gamma: g.baseAddress! + n * k,
+                                                    scratch: &segmentScratch)
+                }
+            }
+        }
+        #expect(segments == segmentsOfOne, "the split into segments changed the sums' bits")
+        for (a, b) in [(perRow.counts, segments.counts), (perRow.sums, segments.sums),
+                       (perRow.secondMoments, segments.secondMoments)] {
+            for i in a.indices { #expect(abs(a[i] - b[i]) <= 1e-12 * max(1, abs(a[i])), "entry \(i)") }
+        }
+    }
+
+    /// What `observe` did for a full-covariance row before segments (and still does
+    /// for the other covariance types): E-step and statistics per observation, and the
+    /// posterior under the published model when it is not the iterate's.
+    static func perObservation(
+        _ learner: inout MixtureLearner, _ x: UnsafePointer<Double>, _ resp: UnsafeMutablePointer<Double>
+    ) -> MixtureObservation {
+        var ll = learner.learnFrom(x, responsibilities: resp)
+        let changed = learner.pendingCount == 0
+        if changed || learner.settings.averaging {
+            var scratch = [Double](repeating: 0, count: learner.settings.dimensions)
+            ll = learner.model!.responsibilities(x, into: resp, scratch: &scratch)
+        }
+        return MixtureObservation(scored: true, logLikelihood: ll, label: argmax(resp, learner.settings.components),
+                                  parametersChanged: changed)
+    }
+
+    /// The learner over messages of many sizes (segments) against the per-observation
+    /// path on the same rows: the same parameters and posteriors to rounding, for soft
+    /// and hard, with and without averaging; and no allocation once learning.
+    @Test(arguments: [LearnerSettings.Estimator.soft, .hard], [false, true])
+    func learnerOnMessagesMatchesLearnerOnRows(_ estimator: LearnerSettings.Estimator, _ averaging: Bool) {
+        let k = 3, d = 4
+        var settings = LearnerSettings(components: k, dimensions: d, covarianceType: .full)
+        settings.estimator = estimator
+        settings.averaging = averaging
+        settings.warmup = 60
+        let truth = Self.mixture(k: k, d: d, seed: 42)
+        var rng = Xoshiro256StarStar(seed: 8)
+        var xs: [Double] = []
+        for n in 0..<3_000 {
+            let j = n % k
+            for i in 0..<d { xs.append(truth.means[j * d + i] + rng.normal()) }
+        }
+        var byRow = MixtureLearner(settings: settings), byMessage = byRow
+        var resp = [Double](repeating: 0, count: 100 * k)
+        var outcomes = [MixtureObservation](repeating: .init(scored: false, logLikelihood: 0, label: 0, parametersChanged: false), count: 100)
+        var rowOutcomes: [MixtureObservation] = []
+        var messageOutcomes: [MixtureObservation] = []
+        var allocations = 0
+        xs.withUnsafeBufferPointer { x in
+            for n in 0..<3_000 {
+                let row = x.baseAddress! + n * d
+                if case .none = byRow.model {  // the warm-up
+                    rowOutcomes.append(byRow.observe(row, learn: true, responsibilities: &resp))
+                } else {
+                    rowOutcomes.append(Self.perObservation(&byRow, row, &resp))
+                }
+            }
+            var n = 0, size = 1
+            while n < 3_000 {
+                let count = min(size, 3_000 - n)
+                let before = latentd_thread_allocations()
+                _ = byMessage.observe(x.baseAddress! + n * d, count: count, learn: true, responsibilities: &resp, outcomes: &outcomes)
+                if n > 1_000 && byMessage.reseeds == 0 { allocations += Int(latentd_thread_allocations() - before) }
+                messageOutcomes.append(contentsOf: outcomes[0..<count])
+                n += count
+                size = size % 37 + 5  // 1, 6, 11, … 41, 9, …
+            }
+        }
+        // Another split of the same rows into messages: the same bits (what lets a
+        // restart that regroups messages continue exactly).
+        var regrouped = MixtureLearner(settings: settings)
+        xs.withUnsafeBufferPointer { x in
+            var n = 0, size = 7
+            while n < 3_000 {
+                let count = min(size, 3_000 - n)
+                _ = regrouped.observe(x.baseAddress! + n * d, count: count, learn: true, responsibilities: &resp, outcomes: &outcomes)
+                n += count
+                size = size % 23 + 2
+            }
+        }
+        #expect(regrouped.model == byMessage.model && regrouped.statistics == byMessage.statistics)
+        #expect(allocations == 0)
+        #expect(byRow.version == byMessage.version && byRow.version > 100)
+        let a = byRow.model!, b = byMessage.model!
+        for (p, q) in [(a.weights, b.weights), (a.means, b.means), (a.covariances, b.covariances)] {
+            for i in p.indices { #expect(abs(p[i] - q[i]) <= 1e-9 * max(1, abs(p[i]))) }
+        }
+        #expect(rowOutcomes.map(\.label) == messageOutcomes.map(\.label))
+        for (r, m) in zip(rowOutcomes, messageOutcomes) {  // the posterior's model: averaged or iterate
+            #expect(abs(r.logLikelihood - m.logLikelihood) <= 1e-9 * max(1, abs(r.logLikelihood)))
+        }
+        #expect(rowOutcomes.map(\.parametersChanged) == messageOutcomes.map(\.parametersChanged))
+    }
+}
