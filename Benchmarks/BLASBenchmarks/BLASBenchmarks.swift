@@ -1,8 +1,9 @@
-// Full-covariance E-step + second moments: latentd's hand-written per-observation kernel
-// against OpenBLAS matrix products over mini-batch segments of 16 observations (the
-// batch the learner updates on). Issue 4 asks which wins per size; README.md has the
-// answer for this machine. OpenBLAS runs single-threaded; the kernel it dispatches to is
-// named in the benchmark (`OPENBLAS_CORETYPE=SkylakeX` overrides its CPU detection).
+// Full-covariance E-step + second moments: latentd's hand-written kernels (per
+// observation, and over mini-batch segments of 16 observations as the learner runs batch
+// messages) against OpenBLAS matrix products over the same segments. Issue 4 asks which
+// wins per size; README.md has the answer for this machine. OpenBLAS runs single-threaded;
+// the kernel it dispatches to is named in the benchmark (`OPENBLAS_CORETYPE=Cooperlake`
+// overrides its CPU detection).
 import Benchmark
 import BenchmarkFixtures
 import COpenBLAS
@@ -102,6 +103,47 @@ final class BLASState {
     }
 }
 
+/// latentd's own segment kernels (FullCovarianceSegments.swift) on the same 16-row
+/// segments: what the learner runs on the rows of a batch message.
+final class SegmentState {
+    let model: GaussianMixture
+    let data: [Double]
+    var stats: MixtureStatistics
+    var resp: [Double], logLikelihoods: [Double], eScratch: [Double], sScratch: [Double]
+
+    init(k: Int, d: Int) {
+        model = MixtureFixture.model(.full, components: k, dimensions: d)
+        data = MixtureFixture.data(components: k, dimensions: d)
+        stats = MixtureStatistics(components: k, dimensions: d, covarianceType: .full)
+        resp = [Double](repeating: 0, count: 16 * k)
+        logLikelihoods = [Double](repeating: 0, count: 16)
+        eScratch = [Double](repeating: 0, count: model.segmentScratchCount)
+        sScratch = [Double](repeating: 0, count: MixtureStatistics.segmentScratchCount(rows: 16, dimensions: d))
+    }
+
+    func run(_ range: Range<Int>) -> Double {
+        let d = model.dimensions
+        var checksum = 0.0
+        stats.reset()
+        data.withUnsafeBufferPointer { xs in
+        resp.withUnsafeMutableBufferPointer { r in
+        logLikelihoods.withUnsafeMutableBufferPointer { ll in
+        eScratch.withUnsafeMutableBufferPointer { es in
+        sScratch.withUnsafeMutableBufferPointer { ss in
+            var start = range.lowerBound
+            while start + 16 <= range.upperBound {
+                let x = xs.baseAddress! + start * d
+                model.segmentResponsibilities(x, rows: 16, into: r.baseAddress!, logLikelihoods: ll.baseAddress!,
+                                              scratch: es.baseAddress!)
+                stats.accumulateSegment(x, rows: 16, gamma: r.baseAddress!, scratch: ss.baseAddress!)
+                checksum += ll[0]
+                start += 16
+            }
+        } } } } }
+        return checksum + stats.total
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     openblas_set_num_threads(1)
     let core = String(cString: openblas_get_corename())
@@ -109,6 +151,10 @@ let benchmarks: @Sendable () -> Void = {
         let hand = EStepState(.full, k: k, d: d)
         Benchmark("full K=\(k) D=\(d) hand per observation", configuration: Bench.perObservation()) { benchmark in
             blackHole(hand.run(benchmark.scaledIterations))
+        }
+        let segments = SegmentState(k: k, d: d)
+        Benchmark("full K=\(k) D=\(d) hand segments of 16", configuration: Bench.perObservation()) { benchmark in
+            blackHole(segments.run(benchmark.scaledIterations))
         }
         let blas = BLASState(k: k, d: d)
         Benchmark("full K=\(k) D=\(d) OpenBLAS \(core) dgemm+dgemm", configuration: Bench.perObservation()) { benchmark in

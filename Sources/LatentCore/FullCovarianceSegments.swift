@@ -16,8 +16,8 @@ extension GaussianMixture {
 
     /// Responsibilities of `rows` row-major observations into `resp` (rows × K) and
     /// log p(x) of each into `logLikelihoods`; full covariances only. Each row gets
-    /// the same result whatever its neighbours: rows are taken four at a time, a last
-    /// short group repeating its final row (whose copies are discarded).
+    /// the same result whatever its neighbours: rows are taken four at a time, and the
+    /// one to three left over one by one with the same operations per row.
     public func segmentResponsibilities(
         _ xs: UnsafePointer<Double>, rows: Int, into resp: UnsafeMutablePointer<Double>,
         logLikelihoods: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
@@ -28,12 +28,8 @@ extension GaussianMixture {
             logNormalizers.withUnsafeBufferPointer { ln in
                 factorPanels.withUnsafeBufferPointer { panels in
                     var first = 0
-                    while first < rows {
-                        // Row pointers of this group of four (clamped to the last row).
-                        let x0 = xs + first * d
-                        let x1 = xs + min(first + 1, rows - 1) * d
-                        let x2 = xs + min(first + 2, rows - 1) * d
-                        let x3 = xs + min(first + 3, rows - 1) * d
+                    while first + 4 <= rows {
+                        let x0 = xs + first * d, x1 = x0 + d, x2 = x1 + d, x3 = x2 + d
                         let z0 = scratch, z1 = scratch + d, z2 = scratch + 2 * d, z3 = scratch + 3 * d
                         for j in 0..<k {
                             let m = mu.baseAddress! + j * d
@@ -77,15 +73,44 @@ extension GaussianMixture {
                                 panel += count
                                 r += 1
                             }
-                            let sums = SIMD4(s0.sum(), s1.sum(), s2.sum(), s3.sum())
-                            for lane in 0..<min(4, rows - first) {
-                                resp[(first + lane) * k + j] = ln[j] - 0.5 * sums[lane]
-                            }
+                            resp[first * k + j] = ln[j] - 0.5 * s0.sum()
+                            resp[(first + 1) * k + j] = ln[j] - 0.5 * s1.sum()
+                            resp[(first + 2) * k + j] = ln[j] - 0.5 * s2.sum()
+                            resp[(first + 3) * k + j] = ln[j] - 0.5 * s3.sum()
                         }
-                        for n in first..<min(first + 4, rows) {
+                        for n in first..<(first + 4) {
                             logLikelihoods[n] = normalizeResponsibilities(resp + n * k, k)
                         }
                         first += 4
+                    }
+                    // The rest one by one: the four-row code's operations for one row.
+                    while first < rows {
+                        let x0 = xs + first * d, z0 = scratch
+                        for j in 0..<k {
+                            let m = mu.baseAddress! + j * d
+                            for i in 0..<d { z0[i] = x0[i] - m[i] }
+                            var panel = panels.baseAddress! + j * panelBlockSize
+                            var s0 = SIMD4<Double>.zero
+                            var r = 0
+                            while 4 * r < d {
+                                let count = min(4 * r + 4, d)
+                                var a0 = SIMD4<Double>.zero, b0 = SIMD4<Double>.zero
+                                var p = 0
+                                while p + 2 <= count {
+                                    a0 = multiplyAdd(panel[p], SIMD4(repeating: z0[p]), a0)
+                                    b0 = multiplyAdd(panel[p + 1], SIMD4(repeating: z0[p + 1]), b0)
+                                    p += 2
+                                }
+                                if p < count { a0 = multiplyAdd(panel[p], SIMD4(repeating: z0[p]), a0) }
+                                let y0 = a0 + b0
+                                s0 = multiplyAdd(y0, y0, s0)
+                                panel += count
+                                r += 1
+                            }
+                            resp[first * k + j] = ln[j] - 0.5 * s0.sum()
+                        }
+                        logLikelihoods[first] = normalizeResponsibilities(resp + first * k, k)
+                        first += 1
                     }
                 }
             }
