@@ -53,37 +53,14 @@ extension GaussianMixture {
                             logJoint[j] = ln[j] - 0.5 * s * pf[j]
                         }
                     case .full, .tied:
-                        // y = L⁻¹(x − μ) four rows at a time from the row panels:
-                        // y[4r..<4r+4] = Σ_p panel_r[p] · z_p, four accumulators so the
-                        // adds do not wait on each other (with two, D=32 was bound by
-                        // the add latency); maha = Σ y².
+                        // y = L⁻¹(x − μ) four rows at a time from the row panels; maha = Σ y²
+                        // (`panelSquaredNorm`, shared with the segment E-step).
                         let stride = covarianceType == .full ? panelBlockSize : 0
                         factorPanels.withUnsafeBufferPointer { panels in
                             for j in 0..<k {
                                 let m = mu + j * d
                                 for i in 0..<d { scratch[i] = x[i] - m[i] }
-                                var panel = panels.baseAddress! + j * stride
-                                var squares = SIMD4<Double>.zero
-                                var r = 0
-                                while 4 * r < d {
-                                    let count = min(4 * r + 4, d)
-                                    var y0 = SIMD4<Double>.zero, y1 = SIMD4<Double>.zero
-                                    var y2 = SIMD4<Double>.zero, y3 = SIMD4<Double>.zero
-                                    var p = 0
-                                    while p + 4 <= count {
-                                        y0 += panel[p] * SIMD4(repeating: scratch[p])
-                                        y1 += panel[p + 1] * SIMD4(repeating: scratch[p + 1])
-                                        y2 += panel[p + 2] * SIMD4(repeating: scratch[p + 2])
-                                        y3 += panel[p + 3] * SIMD4(repeating: scratch[p + 3])
-                                        p += 4
-                                    }
-                                    while p < count { y0 += panel[p] * SIMD4(repeating: scratch[p]); p += 1 }
-                                    let y = (y0 + y1) + (y2 + y3)
-                                    squares += y * y
-                                    panel += count
-                                    r += 1
-                                }
-                                logJoint[j] = ln[j] - 0.5 * squares.sum()
+                                logJoint[j] = ln[j] - 0.5 * panelSquaredNorm(scratch, panels.baseAddress! + j * stride, d)
                             }
                         }
                     }

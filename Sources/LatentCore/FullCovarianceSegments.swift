@@ -83,31 +83,14 @@ extension GaussianMixture {
                         }
                         first += 4
                     }
-                    // The rest one by one: the four-row code's operations for one row.
+                    // The rest one by one, with the four-row code's operations for one row.
                     while first < rows {
-                        let x0 = xs + first * d, z0 = scratch
+                        let x0 = xs + first * d
                         for j in 0..<k {
                             let m = mu.baseAddress! + j * d
-                            for i in 0..<d { z0[i] = x0[i] - m[i] }
-                            var panel = panels.baseAddress! + j * panelBlockSize
-                            var s0 = SIMD4<Double>.zero
-                            var r = 0
-                            while 4 * r < d {
-                                let count = min(4 * r + 4, d)
-                                var a0 = SIMD4<Double>.zero, b0 = SIMD4<Double>.zero
-                                var p = 0
-                                while p + 2 <= count {
-                                    a0 = multiplyAdd(panel[p], SIMD4(repeating: z0[p]), a0)
-                                    b0 = multiplyAdd(panel[p + 1], SIMD4(repeating: z0[p + 1]), b0)
-                                    p += 2
-                                }
-                                if p < count { a0 = multiplyAdd(panel[p], SIMD4(repeating: z0[p]), a0) }
-                                let y0 = a0 + b0
-                                s0 = multiplyAdd(y0, y0, s0)
-                                panel += count
-                                r += 1
-                            }
-                            resp[first * k + j] = ln[j] - 0.5 * s0.sum()
+                            for i in 0..<d { scratch[i] = x0[i] - m[i] }
+                            let squares = panelSquaredNorm(scratch, panels.baseAddress! + j * panelBlockSize, d)
+                            resp[first * k + j] = ln[j] - 0.5 * squares
                         }
                         logLikelihoods[first] = normalizeResponsibilities(resp + first * k, k)
                         first += 1
@@ -220,4 +203,32 @@ extension MixtureStatistics {
             }
         }
     }
+}
+
+/// ‖L⁻¹z‖² for one observation from a component's row panels of L⁻¹ (see
+/// `GaussianMixture.factorPanels`): four rows of L⁻¹ per SIMD multiply-add, even and
+/// odd columns in two sums. The per-observation E-step (full and tied) and the
+/// segment E-step's left-over rows use it; the four-row segment code does the same
+/// operations per row, so every path gives a row the same bits.
+@inline(__always)
+func panelSquaredNorm(_ z: UnsafePointer<Double>, _ panels: UnsafePointer<SIMD4<Double>>, _ d: Int) -> Double {
+    var panel = panels
+    var squares = SIMD4<Double>.zero
+    var r = 0
+    while 4 * r < d {
+        let count = min(4 * r + 4, d)
+        var a = SIMD4<Double>.zero, b = SIMD4<Double>.zero
+        var p = 0
+        while p + 2 <= count {
+            a = multiplyAdd(panel[p], SIMD4(repeating: z[p]), a)
+            b = multiplyAdd(panel[p + 1], SIMD4(repeating: z[p + 1]), b)
+            p += 2
+        }
+        if p < count { a = multiplyAdd(panel[p], SIMD4(repeating: z[p]), a) }
+        let y = a + b
+        squares = multiplyAdd(y, y, squares)
+        panel += count
+        r += 1
+    }
+    return squares.sum()
 }
