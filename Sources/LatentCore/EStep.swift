@@ -139,15 +139,17 @@ func normalizeResponsibilities(_ resp: UnsafeMutablePointer<Double>, _ k: Int) -
         for j in 0..<k { resp[j] = 1 / Double(k) }
         return m
     }
-    var total = 0.0
+    // Lane sums, reduced once: a scalar running sum was a chain of K dependent adds.
+    var lanes = SIMD4<Double>.zero
     var j = 0
     let shift = SIMD4<Double>(repeating: m)
     while j + 4 <= k {
         let e = vectorExp(load4(resp + j) - shift)
         store4(e, resp + j)
-        total += e[0]; total += e[1]; total += e[2]; total += e[3]
+        lanes += e
         j += 4
     }
+    var total = lanes.sum()
     while j < k { let e = _exp(resp[j] - m); resp[j] = e; total += e; j += 1 }
     let inverse = 1 / total
     for j in 0..<k { resp[j] *= inverse }
