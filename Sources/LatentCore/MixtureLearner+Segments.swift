@@ -11,10 +11,18 @@
 /// (a segment's sums are added at once), and, like everything else, it is fixed
 /// by the input: the same messages give the same parameters bit for bit.
 extension MixtureLearner {
-    /// Layout of `segmentScratch`: log-likelihoods (batch), E-step scratch (4·D),
-    /// hard responsibilities (batch·K), statistics scratch.
+    /// The longest segment. A mini-batch can be any size (`batch` has no upper bound),
+    /// and the scratch grows with the segment; results do not depend on the split, so
+    /// longer runs of rows are simply cut.
+    static let maximumSegmentRows = 64
+
+    /// Rows of a segment for `settings`: the mini-batch, at most `maximumSegmentRows`.
+    static func segmentCapacity(_ s: LearnerSettings) -> Int { min(max(s.batch, 1), maximumSegmentRows) }
+
+    /// Layout of `segmentScratch`: log-likelihoods (capacity), E-step scratch (4·D),
+    /// hard responsibilities (capacity·K), statistics scratch.
     static func segmentScratchCount(_ s: LearnerSettings) -> Int {
-        let rows = max(s.batch, 1)
+        let rows = segmentCapacity(s)
         return rows + 4 * s.dimensions + rows * s.components
             + MixtureStatistics.segmentScratchCount(rows: rows, dimensions: s.dimensions)
     }
@@ -26,8 +34,9 @@ extension MixtureLearner {
         _ xs: UnsafePointer<Double>, rows m: Int, responsibilities resp: UnsafeMutablePointer<Double>,
         outcomes: UnsafeMutablePointer<MixtureObservation>
     ) -> Bool {
-        precondition(m >= 1 && m <= settings.batch - pendingCount, "a segment ends at the mini-batch boundary")
-        let k = settings.components, d = settings.dimensions, batch = max(settings.batch, 1)
+        precondition(m >= 1 && m <= settings.batch - pendingCount && m <= Self.segmentCapacity(settings),
+                     "a segment ends at the mini-batch boundary and fits the scratch")
+        let k = settings.components, d = settings.dimensions, batch = Self.segmentCapacity(settings)
         let hard = settings.estimator == .hard, averaging = settings.averaging
         observations += m
         // Moved out for the call (no copy, no allocation): the closure below calls

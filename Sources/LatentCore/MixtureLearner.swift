@@ -181,7 +181,7 @@ public struct MixtureLearner: Sendable {
         while i < count {
             if settings.covarianceType == .full && learn && !settings.frozen, case .some = model {
                 // The rows up to the end of the mini-batch share the iterate: one segment.
-                let rows = min(count - i, settings.batch - pendingCount)
+                let rows = min(count - i, settings.batch - pendingCount, Self.maximumSegmentRows)
                 let c = learnSegment(xs + i * d, rows: rows, responsibilities: resp + i * k, outcomes: outcomes + i)
                 changed = changed || c
                 i += rows

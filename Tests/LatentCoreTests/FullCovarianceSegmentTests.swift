@@ -177,4 +177,38 @@ struct FullCovarianceSegmentTests {
         }
         #expect(rowOutcomes.map(\.parametersChanged) == messageOutcomes.map(\.parametersChanged))
     }
+
+    /// A mini-batch longer than the longest segment (batch 200, messages of 150 rows):
+    /// the scratch stays bounded, and the rows learned in cut segments give the same
+    /// bits as the same rows one message each.
+    @Test func longMiniBatchesAreCutIntoBoundedSegments() {
+        let k = 3, d = 4
+        var settings = LearnerSettings(components: k, dimensions: d, covarianceType: .full)
+        settings.batch = 200
+        settings.warmup = 60
+        let truth = Self.mixture(k: k, d: d, seed: 42)
+        var rng = Xoshiro256StarStar(seed: 9)
+        var xs: [Double] = []
+        for n in 0..<1_260 {
+            for i in 0..<d { xs.append(truth.means[(n % k) * d + i] + rng.normal()) }
+        }
+        var inMessages = MixtureLearner(settings: settings), oneByOne = inMessages
+        #expect(inMessages.segmentScratch.count == MixtureLearner.segmentScratchCount(settings))
+        #expect(MixtureLearner.segmentCapacity(settings) == MixtureLearner.maximumSegmentRows)
+        var resp = [Double](repeating: 0, count: 150 * k)
+        var outcomes = [MixtureObservation](repeating: .init(scored: false, logLikelihood: 0, label: 0, parametersChanged: false), count: 150)
+        xs.withUnsafeBufferPointer { x in
+            var n = 0
+            while n < 1_260 {
+                let count = min(150, 1_260 - n)
+                _ = inMessages.observe(x.baseAddress! + n * d, count: count, learn: true, responsibilities: &resp, outcomes: &outcomes)
+                n += count
+            }
+            for n in 0..<1_260 {
+                _ = oneByOne.observe(x.baseAddress! + n * d, learn: true, responsibilities: &resp)
+            }
+        }
+        #expect(inMessages.version == 7)  // the warm-up (60 rows), then six mini-batches of 200
+        #expect(inMessages.model == oneByOne.model && inMessages.statistics == oneByOne.statistics)
+    }
 }
