@@ -6,10 +6,9 @@
 /// one by one: posteriors under the iterate (or, with averaging, the averaged
 /// model), and the row that completes the mini-batch scored after the update.
 /// Single observations go through here too, as segments of one: one kernel for
-/// full covariances. Posteriors do not depend on how rows are grouped into
-/// messages (each row's E-step is computed alone); the statistics' rounding does
-/// (a segment's sums are added at once), and, like everything else, it is fixed
-/// by the input: the same messages give the same parameters bit for bit.
+/// full covariances. Nothing depends on how rows are grouped into messages: each
+/// row's E-step is computed alone, and each sum is updated row by row, so a
+/// restart that regroups the rows still continues bit for bit.
 extension MixtureLearner {
     /// The longest segment. A mini-batch can be any size (`batch` has no upper bound),
     /// and the scratch grows with the segment; results do not depend on the split, so
@@ -28,17 +27,18 @@ extension MixtureLearner {
     }
 
     /// Learns from `rows` observations (at most what completes the mini-batch) and
-    /// writes each one's responsibilities (rows × K) and outcome. Needs a model.
-    /// Returns true if the parameters changed (at the segment's last row).
+    /// writes each one's responsibilities (rows × K) and outcome. Needs a model; the
+    /// caller counts the observations. Returns true if the parameters changed (at the
+    /// segment's last row).
     mutating func learnSegment(
         _ xs: UnsafePointer<Double>, rows m: Int, responsibilities resp: UnsafeMutablePointer<Double>,
         outcomes: UnsafeMutablePointer<MixtureObservation>
     ) -> Bool {
         precondition(m >= 1 && m <= settings.batch - pendingCount && m <= Self.segmentCapacity(settings),
                      "a segment ends at the mini-batch boundary and fits the scratch")
-        let k = settings.components, d = settings.dimensions, batch = Self.segmentCapacity(settings)
+        let k = settings.components, d = settings.dimensions, capacity = Self.segmentCapacity(settings)
         let hard = settings.estimator == .hard, averaging = settings.averaging
-        observations += m
+        let completes = pendingCount + m >= settings.batch
         // Moved out for the call (no copy, no allocation): the closure below calls
         // mutating methods on self, which must not overlap an access to a property.
         var scratchArray: [Double] = []
@@ -46,9 +46,9 @@ extension MixtureLearner {
         defer { swap(&scratchArray, &segmentScratch) }
         let changed = scratchArray.withUnsafeMutableBufferPointer { buffer -> Bool in
             let logLikelihoods = buffer.baseAddress!
-            let eScratch = logLikelihoods + batch
+            let eScratch = logLikelihoods + capacity
             let hardGamma = eScratch + 4 * d
-            let sScratch = hardGamma + batch * k
+            let sScratch = hardGamma + capacity * k
             iterate!.segmentResponsibilitiesInPlace(
                 xs, rows: m, into: resp, logLikelihoods: logLikelihoods, scratch: eScratch)
             var weights = UnsafePointer(resp)
@@ -63,14 +63,16 @@ extension MixtureLearner {
                 for i in 0..<d { worst[i] = xs[n * d + i] }
             }
             // With averaging the posteriors are the averaged model's, as it is before
-            // this segment's update.
-            if averaging {
+            // this segment's update (the row that completes the mini-batch is scored
+            // after it, below).
+            let scoredBefore = completes ? m - 1 : m
+            if averaging && scoredBefore > 0 {
                 model!.segmentResponsibilitiesInPlace(
-                    xs, rows: m, into: resp, logLikelihoods: logLikelihoods, scratch: eScratch)
+                    xs, rows: scoredBefore, into: resp, logLikelihoods: logLikelihoods, scratch: eScratch)
             }
             pendingCount += m
-            if pendingCount >= settings.batch { stepwiseUpdate() }  // resets pendingCount to 0
-            let changed = pendingCount == 0
+            if completes { stepwiseUpdate() }  // resets pendingCount to 0
+            let changed = completes
             if changed {  // the completing row is scored under the updated model
                 let last = m - 1
                 model!.segmentResponsibilitiesInPlace(

@@ -142,7 +142,6 @@ public struct MixtureLearner: Sendable {
             changed = true
         } else if learn && !settings.frozen {
             if settings.covarianceType == .full {  // a segment of one: the same arithmetic as in a batch message
-                observations -= 1  // learnSegment counts it
                 var outcome = MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: false)
                 _ = learnSegment(x, rows: 1, responsibilities: resp, outcomes: &outcome)
                 return outcome
@@ -182,6 +181,7 @@ public struct MixtureLearner: Sendable {
             if settings.covarianceType == .full && learn && !settings.frozen, case .some = model {
                 // The rows up to the end of the mini-batch share the iterate: one segment.
                 let rows = min(count - i, settings.batch - pendingCount, Self.maximumSegmentRows)
+                observations += rows
                 let c = learnSegment(xs + i * d, rows: rows, responsibilities: resp + i * k, outcomes: outcomes + i)
                 changed = changed || c
                 i += rows

@@ -1,3 +1,4 @@
+import LatentCore
 /// Checks of `init:` blocks: shapes that match K/N, D and the covariance type,
 /// probability vectors that are distributions, covariances that are symmetric
 /// positive definite. Starting parameters that break these would make the
@@ -167,20 +168,7 @@ func isSymmetric(_ m: [[Double]]) -> Bool {
 }
 
 /// A Cholesky factorisation succeeds (every pivot > 0) exactly when a
-/// symmetric matrix is positive definite; the factor itself is not kept.
+/// symmetric matrix is positive definite; LatentCore's is the one the models use.
 func isPositiveDefinite(_ m: [[Double]]) -> Bool {
-    let n = m.count
-    var l = Array(repeating: Array(repeating: 0.0, count: n), count: n)
-    for j in 0..<n {
-        var pivot = m[j][j]
-        for k in 0..<j { pivot -= l[j][k] * l[j][k] }
-        guard pivot > 0, pivot.isFinite else { return false }
-        l[j][j] = pivot.squareRoot()
-        for i in (j + 1)..<n {
-            var t = m[i][j]
-            for k in 0..<j { t -= l[i][k] * l[j][k] }
-            l[i][j] = t / l[j][j]
-        }
-    }
-    return true
+    Cholesky.isPositiveDefinite(m.flatMap { $0 }, dimensions: m.count)
 }

@@ -40,11 +40,9 @@ public enum MixtureBenchmark {
         var stats = MixtureStatistics(components: k, dimensions: d, covarianceType: type)
         var resp = [Double](repeating: 0, count: k)
         var scratch = [Double](repeating: 0, count: max(d, d * (d + 1) / 2))
-        var best = Double.infinity
         var checksum = 0.0
-        for _ in 0..<repeats {
+        let best = fastest(repeats, observations: n) {
             stats.reset()
-            let start = monotonicSeconds()
             data.withUnsafeBufferPointer { xs in
                 resp.withUnsafeMutableBufferPointer { r in
                     scratch.withUnsafeMutableBufferPointer { s in
@@ -56,42 +54,46 @@ public enum MixtureBenchmark {
                     }
                 }
             }
-            best = min(best, (monotonicSeconds() - start) / Double(n) * 1e9)
         }
         var segmentBest: Double?
         if type == .full {
+            // The rows in 16-row segments; the buffers are the segment kernels' own.
             let rows = 16
-            var segmentResp = [Double](repeating: 0, count: rows * k)
-            var logLikelihoods = [Double](repeating: 0, count: rows)
-            var eScratch = [Double](repeating: 0, count: model.segmentScratchCount)
-            var sScratch = [Double](repeating: 0, count: MixtureStatistics.segmentScratchCount(rows: rows, dimensions: d))
-            for _ in 0..<repeats {
+            let segmentResp = UnsafeMutableBufferPointer<Double>.allocate(capacity: rows * k)
+            let logLikelihoods = UnsafeMutableBufferPointer<Double>.allocate(capacity: rows)
+            let eScratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: model.segmentScratchCount)
+            let sScratch = UnsafeMutableBufferPointer<Double>.allocate(
+                capacity: MixtureStatistics.segmentScratchCount(rows: rows, dimensions: d))
+            defer { for b in [segmentResp, logLikelihoods, eScratch, sScratch] { b.deallocate() } }
+            segmentBest = fastest(repeats, observations: n) {
                 stats.reset()
-                let start = monotonicSeconds()
                 data.withUnsafeBufferPointer { xs in
-                    segmentResp.withUnsafeMutableBufferPointer { r in
-                        logLikelihoods.withUnsafeMutableBufferPointer { ll in
-                            eScratch.withUnsafeMutableBufferPointer { es in
-                                sScratch.withUnsafeMutableBufferPointer { ss in
-                                    var row = 0
-                                    while row < n {
-                                        let m = min(rows, n - row), x = xs.baseAddress! + row * d
-                                        model.segmentResponsibilities(x, rows: m, into: r.baseAddress!,
-                                                                      logLikelihoods: ll.baseAddress!, scratch: es.baseAddress!)
-                                        stats.accumulateSegment(x, rows: m, gamma: r.baseAddress!, scratch: ss.baseAddress!)
-                                        for i in 0..<m { checksum += ll[i] }
-                                        row += m
-                                    }
-                                }
-                            }
-                        }
+                    var row = 0
+                    while row < n {
+                        let m = min(rows, n - row), x = xs.baseAddress! + row * d
+                        model.segmentResponsibilities(x, rows: m, into: segmentResp.baseAddress!,
+                                                      logLikelihoods: logLikelihoods.baseAddress!,
+                                                      scratch: eScratch.baseAddress!)
+                        stats.accumulateSegment(x, rows: m, gamma: segmentResp.baseAddress!, scratch: sScratch.baseAddress!)
+                        for i in 0..<m { checksum += logLikelihoods[i] }
+                        row += m
                     }
                 }
-                segmentBest = min(segmentBest ?? .infinity, (monotonicSeconds() - start) / Double(n) * 1e9)
             }
         }
         return Result(covariance: type, components: k, dimensions: d, observations: n,
                       nanosecondsPerObservation: best, segmentNanosecondsPerObservation: segmentBest,
                       checksum: checksum + stats.total)
+    }
+
+    /// The fastest of `repeats` runs of `body` over `n` observations, in ns per observation.
+    static func fastest(_ repeats: Int, observations n: Int, _ body: () -> Void) -> Double {
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = monotonicSeconds()
+            body()
+            best = min(best, (monotonicSeconds() - start) / Double(n) * 1e9)
+        }
+        return best
     }
 }
