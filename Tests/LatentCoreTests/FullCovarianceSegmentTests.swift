@@ -131,7 +131,7 @@ struct FullCovarianceSegmentTests {
         var outcomes = [MixtureObservation](repeating: .init(scored: false, logLikelihood: 0, label: 0, parametersChanged: false), count: 100)
         var rowOutcomes: [MixtureObservation] = []
         var messageOutcomes: [MixtureObservation] = []
-        var allocations = 0
+        var allocations = 0, checkedMessages = 0
         xs.withUnsafeBufferPointer { x in
             for n in 0..<3_000 {
                 let row = x.baseAddress! + n * d
@@ -146,7 +146,10 @@ struct FullCovarianceSegmentTests {
                 let count = min(size, 3_000 - n)
                 let before = latentd_thread_allocations()
                 _ = byMessage.observe(x.baseAddress! + n * d, count: count, learn: true, responsibilities: &resp, outcomes: &outcomes)
-                if n > 1_000 && byMessage.reseeds == 0 { allocations += Int(latentd_thread_allocations() - before) }
+                if n > 1_000 && byMessage.reseeds == 0 {
+                    allocations += Int(latentd_thread_allocations() - before)
+                    checkedMessages += 1
+                }
                 messageOutcomes.append(contentsOf: outcomes[0..<count])
                 n += count
                 size = size % 37 + 5  // 1, 6, 11, … 41, 9, …
@@ -166,6 +169,7 @@ struct FullCovarianceSegmentTests {
         }
         #expect(regrouped.model == byMessage.model && regrouped.statistics == byMessage.statistics)
         #expect(allocations == 0)
+        #expect(checkedMessages > 50, "no re-seed-free messages were counted")
         #expect(byRow.version == byMessage.version && byRow.version > 100)
         let a = byRow.model!, b = byMessage.model!
         for (p, q) in [(a.weights, b.weights), (a.means, b.means), (a.covariances, b.covariances)] {
@@ -193,8 +197,10 @@ struct FullCovarianceSegmentTests {
             for i in 0..<d { xs.append(truth.means[(n % k) * d + i] + rng.normal()) }
         }
         var inMessages = MixtureLearner(settings: settings), oneByOne = inMessages
-        #expect(inMessages.segmentScratch.count == MixtureLearner.segmentScratchCount(settings))
-        #expect(MixtureLearner.segmentCapacity(settings) == MixtureLearner.maximumSegmentRows)
+        var capped = settings
+        capped.batch = MixtureLearner.maximumSegmentRows
+        #expect(inMessages.segmentScratch.count == MixtureLearner.segmentScratchCount(capped),
+                "the scratch is sized by the longest segment, not by the mini-batch")
         var resp = [Double](repeating: 0, count: 150 * k)
         var outcomes = [MixtureObservation](repeating: .init(scored: false, logLikelihood: 0, label: 0, parametersChanged: false), count: 150)
         xs.withUnsafeBufferPointer { x in

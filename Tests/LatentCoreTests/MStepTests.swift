@@ -8,7 +8,7 @@ import Testing
 struct MStepTests {
     /// Statistics of 300 points from K=3 clusters in D=4. `indefinite` spoils
     /// component 0's second moments (full/tied: an indefinite covariance that needs
-    /// jitter; diag/spherical: a negative variance that needs the floor), `kill`
+    /// jitter; diag/spherical: a negative variance that is floored), `kill`
     /// empties component 1 (it borrows the pooled moments).
     static func statistics(_ type: CovarianceType, seed: UInt64, indefinite: Bool = false, kill: Bool = false) -> MixtureStatistics {
         let k = 3, d = 4
@@ -31,8 +31,9 @@ struct MStepTests {
         }
         s.scale(by: 1.0 / 300)
         if indefinite {
-            // full/tied: packed entry (1, 0), far beyond what the variances allow; diag/spherical: E[x²] = 0.
-            s.secondMoments[type == .full || type == .tied ? 1 : 0] = type == .full || type == .tied ? 50 : 0
+            // full/tied: packed entry (1, 0), far beyond what the variances allow;
+            // diag/spherical: E[x²] = −50, a variance no prior can bring back above 0.
+            s.secondMoments[type == .full || type == .tied ? 1 : 0] = type == .full || type == .tied ? 50 : -50
         }
         return s
     }
@@ -54,7 +55,7 @@ struct MStepTests {
                 - (target.sums[0] / target.counts[0]) * (target.sums[0] / target.counts[0])
             switch type {
             case .full, .tied: #expect(fresh.covariances[0] > mlVariance + 1)
-            case .diag, .spherical: #expect(fresh.covariances[0] > 0)
+            case .diag, .spherical: #expect(fresh.covariances[0] == options.regCovar)  // the floor
             }
         }
         if path.kill {  // the empty component took the pooled mean
