@@ -102,29 +102,41 @@ extension GaussianMixture {
 }
 
 extension MixtureStatistics {
-    /// Scratch doubles `accumulateSegment` needs for `rows` observations.
-    public static func segmentScratchCount(rows: Int, dimensions d: Int) -> Int { 2 * rows * paddedWidth(d) }
-
-    /// Row stride of the padded copies: D rounded up to whole SIMD4 vectors.
-    @inline(__always) static func paddedWidth(_ d: Int) -> Int { (d + 3) / 4 * 4 }
+    /// Scratch doubles `accumulateSegment` needs for `rows` observations: each row's
+    /// packed x xᵀ.
+    public static func segmentScratchCount(rows: Int, dimensions d: Int) -> Int { rows * packedCount(d) }
 
     /// Adds `rows` observations with weights `gamma` (rows × K) to full-covariance
     /// statistics: Σγ, Σγx and the packed Σγxxᵀ, each sum loaded and stored once
-    /// for the segment. Entry (r, q) of component k becomes
-    /// s ← s + (γ_nk·x_nr)·x_nq for n in order, in a register: the same operations
-    /// as a segment per row, so the result does not depend on how the rows were
-    /// split into segments (messages), and a restart that splits them differently
-    /// still continues bit for bit.
+    /// for the segment.
+    ///
+    /// Each row's packed x xᵀ is formed once for all K components, then every packed
+    /// entry p of component k becomes s ← s + γ_nk·(x xᵀ)_n,p for n in order, in a
+    /// register: the operations of `accumulate` (one observation), in the same order,
+    /// so the result has the same bits whatever the split of the rows into segments
+    /// (messages) — a restart that splits them differently continues bit for bit —
+    /// and the same bits as adding the rows one by one.
+    ///
+    /// The entries are taken 32 at a time (eight vectors), so that eight independent
+    /// sums are in flight: one sum per entry is a chain of dependent adds, and a row
+    /// of the triangle at a time (the first version) left the adder waiting on them.
     public mutating func accumulateSegment(
         _ xs: UnsafePointer<Double>, rows m: Int, gamma: UnsafePointer<Double>,
         scratch: UnsafeMutablePointer<Double>
     ) {
         precondition(covarianceType == .full, "segment statistics are for full covariances")
-        let k = components, d = dimensions, packed = packedCount(d), w = Self.paddedWidth(d)
-        // x padded with zeros to whole vectors, so a last partial vector reads in bounds.
-        let x = scratch, weighted = scratch + m * w
+        let k = components, d = dimensions, packed = packedCount(d)
+        let products = scratch
         for n in 0..<m {
-            for i in 0..<w { x[n * w + i] = i < d ? xs[n * d + i] : 0 }
+            let x = xs + n * d
+            var row = products + n * packed
+            for i in 0..<d {
+                let xi = SIMD4<Double>(repeating: x[i])
+                var j = 0
+                while j + 4 <= i + 1 { store4(xi * load4(x + j), row + j); j += 4 }
+                while j <= i { row[j] = x[i] * x[j]; j += 1 }
+                row += i + 1
+            }
         }
         counts.withUnsafeMutableBufferPointer { c in
             sums.withUnsafeMutableBufferPointer { s1 in
@@ -136,72 +148,85 @@ extension MixtureStatistics {
                         let row = s1.baseAddress! + j * d
                         for n in 0..<m {
                             let g = gamma[n * k + j]
+                            if g == 0 { continue }  // as `accumulate`: a zero weight adds nothing
                             c[j] += g
-                            let gv = SIMD4<Double>(repeating: g)
+                            let x = xs + n * d, gv = SIMD4<Double>(repeating: g)
                             var i = 0
-                            while i < w {  // padded, so whole vectors
-                                store4(gv * load4(x + n * w + i), weighted + n * w + i)
-                                i += 4
-                            }
-                            for i in 0..<d { row[i] += weighted[n * w + i] }
+                            while i + 4 <= d { store4(load4(row + i) + gv * load4(x + i), row + i); i += 4 }
+                            while i < d { row[i] += g * x[i]; i += 1 }
                         }
-                        let moments = s2.baseAddress! + j * packed
-                        for r in 0..<d {
-                            let target = moments + r * (r + 1) / 2
-                            var q = 0
-                            // Sixteen entries of row r per pass over the segment: one
-                            // broadcast of γ·x_r serves four vector multiply-adds.
-                            while q + 16 <= r + 1 {
-                                var a0 = load4(target + q), a1 = load4(target + q + 4)
-                                var a2 = load4(target + q + 8), a3 = load4(target + q + 12)
-                                var xp = UnsafePointer(x + q), gp = UnsafePointer(weighted + r)
-                                for _ in 0..<m {
-                                    let g = SIMD4<Double>(repeating: gp.pointee)
-                                    a0 = multiplyAdd(g, load4(xp), a0)
-                                    a1 = multiplyAdd(g, load4(xp + 4), a1)
-                                    a2 = multiplyAdd(g, load4(xp + 8), a2)
-                                    a3 = multiplyAdd(g, load4(xp + 12), a3)
-                                    xp += w
-                                    gp += w
-                                }
-                                store4(a0, target + q)
-                                store4(a1, target + q + 4)
-                                store4(a2, target + q + 8)
-                                store4(a3, target + q + 12)
-                                q += 16
-                            }
-                            while q + 8 <= r + 1 {
-                                var a0 = load4(target + q), a1 = load4(target + q + 4)
-                                var xp = UnsafePointer(x + q), gp = UnsafePointer(weighted + r)
-                                for _ in 0..<m {
-                                    let g = SIMD4<Double>(repeating: gp.pointee)
-                                    a0 = multiplyAdd(g, load4(xp), a0)
-                                    a1 = multiplyAdd(g, load4(xp + 4), a1)
-                                    xp += w
-                                    gp += w
-                                }
-                                store4(a0, target + q)
-                                store4(a1, target + q + 4)
-                                q += 8
-                            }
-                            while q <= r {  // a last vector of up to four, its lanes past r unused
-                                let lanes = min(4, r + 1 - q)
-                                var a = SIMD4<Double>.zero
-                                for lane in 0..<lanes { a[lane] = target[q + lane] }
-                                var xp = UnsafePointer(x + q), gp = UnsafePointer(weighted + r)
-                                for _ in 0..<m {
-                                    a = multiplyAdd(SIMD4(repeating: gp.pointee), load4(xp), a)
-                                    xp += w
-                                    gp += w
-                                }
-                                for lane in 0..<lanes { target[q + lane] = a[lane] }
-                                q += 4
-                            }
+                    }
+                    // Blocks of entries whose products (16 KB) stay in L1 while every
+                    // component passes over them: K passes over the whole segment's
+                    // products (67 KB at D = 32) ran at the speed of L2. A component
+                    // without weight in the segment keeps its sums (every γ is skipped).
+                    let block = max(32, 2048 / max(m, 1) / 32 * 32)
+                    var start = 0
+                    while start < packed {
+                        let count = min(block, packed - start)
+                        for j in 0..<k {
+                            addWeightedProducts(
+                                s2.baseAddress! + j * packed + start, count: count, products + start,
+                                rowStride: packed, rows: m, gamma: gamma + j, gammaStride: k)
                         }
+                        start += count
                     }
                 }
             }
         }
+    }
+}
+
+/// target[p] ← target[p] + γ_n·products[n][p] for n in 0..<rows, entry by entry in
+/// row order (rows of `count` doubles, `gamma` read with `gammaStride`), skipping
+/// rows whose γ is 0 as `accumulate` does. Unfused, as `accumulate`.
+@inline(__always)
+func addWeightedProducts(
+    _ target: UnsafeMutablePointer<Double>, count: Int, _ products: UnsafePointer<Double>,
+    rowStride: Int, rows m: Int, gamma: UnsafePointer<Double>, gammaStride: Int
+) {
+    var p = 0
+    while p + 32 <= count {
+        var a0 = load4(target + p), a1 = load4(target + p + 4), a2 = load4(target + p + 8)
+        var a3 = load4(target + p + 12), a4 = load4(target + p + 16), a5 = load4(target + p + 20)
+        var a6 = load4(target + p + 24), a7 = load4(target + p + 28)
+        var x = products + p, gp = gamma
+        for _ in 0..<m {
+            let gs = gp.pointee
+            if gs != 0 {
+                let g = SIMD4<Double>(repeating: gs)
+                a0 = multiplyAdd(g, load4(x), a0); a1 = multiplyAdd(g, load4(x + 4), a1)
+                a2 = multiplyAdd(g, load4(x + 8), a2); a3 = multiplyAdd(g, load4(x + 12), a3)
+                a4 = multiplyAdd(g, load4(x + 16), a4); a5 = multiplyAdd(g, load4(x + 20), a5)
+                a6 = multiplyAdd(g, load4(x + 24), a6); a7 = multiplyAdd(g, load4(x + 28), a7)
+            }
+            x += rowStride
+            gp += gammaStride
+        }
+        store4(a0, target + p); store4(a1, target + p + 4); store4(a2, target + p + 8)
+        store4(a3, target + p + 12); store4(a4, target + p + 16); store4(a5, target + p + 20)
+        store4(a6, target + p + 24); store4(a7, target + p + 28)
+        p += 32
+    }
+    while p + 4 <= count {
+        var a = load4(target + p)
+        for n in 0..<m {
+            let gs = gamma[n * gammaStride]
+            if gs == 0 { continue }
+            a = multiplyAdd(SIMD4(repeating: gs), load4(products + n * rowStride + p), a)
+        }
+        store4(a, target + p)
+        p += 4
+    }
+    while p < count {
+        var a = target[p]
+        for n in 0..<m {
+            let gs = gamma[n * gammaStride]
+            if gs == 0 { continue }
+            a = multiplyAdd(gs, products[n * rowStride + p], a)
+        }
+        target[p] = a
+        p += 1
     }
 }
 

@@ -72,8 +72,10 @@ public struct MixtureStatistics: Sendable, Equatable {
                             let m = s2 + j * packed
                             let gv = SIMD4<Double>(repeating: g)
                             var i = 0
-                            while i + 4 <= packed { store4(load4(m + i) + gv * load4(scratch + i), m + i); i += 4 }
-                            while i < packed { m[i] += g * scratch[i]; i += 1 }
+                            // Fused, as the segment kernel (`addWeightedProducts`): a row adds
+                            // the same bits alone or in a segment.
+                            while i + 4 <= packed { store4(multiplyAdd(gv, load4(scratch + i), load4(m + i)), m + i); i += 4 }
+                            while i < packed { m[i] = multiplyAdd(g, scratch[i], m[i]); i += 1 }
                         case .diag:
                             // Σγx and Σγx² four dimensions at a time (same products as
                             // the scalar loop: (γ·x)·x).

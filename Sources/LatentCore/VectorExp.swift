@@ -46,6 +46,15 @@ func vectorExp(_ x: SIMD4<Double>) -> SIMD4<Double> {
     #endif
 }
 
+/// The scalar `multiplyAdd`, for the tails of vector loops: the same rounding as its lanes.
+@inline(__always) func multiplyAdd(_ a: Double, _ b: Double, _ c: Double) -> Double {
+    #if LATENTD_FMA
+    return c.addingProduct(a, b)
+    #else
+    return a * b + c
+    #endif
+}
+
 /// Loads and stores of four doubles at any alignment.
 @inline(__always) func load4(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
