@@ -36,6 +36,51 @@ import LatentCore
         #expect(abs(predictive.reduce(0, +) - ll) < 1e-12)
     }
 
+    /// The Gaussian forward filter at sizes whose scaled likelihoods go through the SIMD
+    /// exp (blocks of four states) and libm (the one to three left), against the textbook
+    /// recursion in log space with libm's exp and log and the densities written out.
+    @Test(arguments: [4, 5, 8, 11])
+    func gaussianForwardFilterMatchesLogSpaceRecursion(_ n: Int) throws {
+        var rng = Xoshiro256StarStar(seed: UInt64(40 + n))
+        let d = 2
+        let means = (0..<(n * d)).map { _ in rng.normal() * 2 }
+        let variances = (0..<(n * d)).map { _ in 0.3 + rng.uniform() }
+        var transitions = (0..<(n * n)).map { _ in 0.05 + rng.uniform() }
+        for i in 0..<n {
+            transitions[i * n + i] += 4
+            let total = transitions[(i * n)..<(i * n + n)].reduce(0, +)
+            for j in 0..<n { transitions[i * n + j] /= total }
+        }
+        let start = [Double](repeating: 1 / Double(n), count: n)
+        let model = try HiddenMarkovModel(
+            start: start, transitions: transitions,
+            emissions: GaussianEmissions(states: n, means: means, covariances: variances, covarianceType: .diag))
+        let xs = (0..<(200 * d)).map { _ in rng.normal() * 3 }
+        func logDensity(_ t: Int, _ j: Int) -> Double {
+            var s = 0.0
+            for i in 0..<d {
+                let v = variances[j * d + i], z = xs[t * d + i] - means[j * d + i]
+                s += log(2 * Double.pi * v) + z * z / v
+            }
+            return -0.5 * s
+        }
+        func logSumExp(_ v: [Double]) -> Double {
+            let m = v.max()!
+            return m + log(v.reduce(0) { $0 + exp($1 - m) })
+        }
+        var logAlpha = (0..<n).map { log(start[$0]) + logDensity(0, $0) }
+        for t in 1..<200 {
+            logAlpha = (0..<n).map { j in
+                logSumExp((0..<n).map { logAlpha[$0] + log(transitions[$0 * n + j]) }) + logDensity(t, j)
+            }
+        }
+        let want = logSumExp(logAlpha)
+        let (ll, filtered, _) = model.filter(xs)
+        #expect(abs(ll - want) <= 1e-10 * abs(want), "log-likelihood \(ll), log-space recursion \(want)")
+        let last = Array(filtered.suffix(n))
+        for j in 0..<n { #expect(abs(last[j] - exp(logAlpha[j] - want)) <= 1e-10, "state \(j)") }
+    }
+
     @Test func millionStepSequenceDoesNotUnderflow() throws {
         let model = try Self.weather()
         var rng = Xoshiro256StarStar(seed: 9)
