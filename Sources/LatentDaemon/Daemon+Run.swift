@@ -113,13 +113,19 @@ extension Daemon {
     /// signals are served between bursts even when the input never goes quiet: a
     /// message bound would let batches of 100 observations hold `status` for seconds.
     func drainInput(_ s: Sockets, topic: Message, payload: Message) {
+        // The hosts and routes once per drain: read from `self` per message, each
+        // read retained and released them.
+        let hosts = self.hosts, routes = self.routes
         var now = monotonicSeconds(), budget = 4096
         let until = now + 0.005
         while budget > 0, now <= until {
             budget -= 1
             guard (try? s.input.receive(into: topic, dontWait: true)) == true else { return }
             received += 1
-            now = monotonicSeconds()
+            // The clock every 16 messages: read per message, it was 3 % of the daemon's
+            // time at one observation per message. 16 messages of 100 JSON observations
+            // take about 0.5 ms, well inside the 5 ms bound.
+            if budget & 15 == 0 { now = monotonicSeconds() }
             if !topic.more {
                 // Single frame: "topic payload".
                 topic.withUnsafeBytes { frame in
@@ -128,7 +134,8 @@ extension Daemon {
                         return
                     }
                     route(topic: UnsafeRawBufferPointer(rebasing: frame[..<space]),
-                          payload: UnsafeRawBufferPointer(rebasing: frame[(space + 1)...]), sink: s.sink, now: now)
+                          payload: UnsafeRawBufferPointer(rebasing: frame[(space + 1)...]), sink: s.sink, now: now,
+                          hosts: hosts, routes: routes)
                 }
                 continue
             }
@@ -141,16 +148,18 @@ extension Daemon {
                 continue
             }
             topic.withUnsafeBytes { t in
-                payload.withUnsafeBytes { p in route(topic: t, payload: p, sink: s.sink, now: now) }
+                payload.withUnsafeBytes { p in
+                    route(topic: t, payload: p, sink: s.sink, now: now, hosts: hosts, routes: routes)
+                }
             }
         }
     }
 
     /// Hands a message to every model whose topic prefix it starts with.
-    func route(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, sink: OutputSink, now: Double) {
-        var matched = false
-        for host in hosts where topic.starts(with: host.topicPrefix) {
-            matched = true
+    func route(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, sink: OutputSink, now: Double,
+               hosts: [ModelHost], routes: TopicRoutes) {
+        let matched = routes.forEachMatch(topic) { i in
+            let host = hosts[i]
             if payload.isEmpty {
                 host.reject("empty payload", topic: topic, sink: sink, now: now)
             } else {
@@ -162,8 +171,8 @@ extension Daemon {
 
     func rejectInput(_ reason: String, topic: UnsafeRawBufferPointer, sink: OutputSink, now: Double) {
         // Attribute framing errors to the model the topic belongs to, when there is one.
-        if let host = hosts.first(where: { topic.starts(with: $0.topicPrefix) }) {
-            host.reject(reason, topic: topic, sink: sink, now: now)
+        if let first = routes.firstMatch(topic) {
+            hosts[first].reject(reason, topic: topic, sink: sink, now: now)
         } else {
             inputErrors.report(reason, inputTopic: topic, to: sink, now: now)
         }

@@ -13,6 +13,8 @@ public final class Daemon {
     let notifier: SystemdNotifier
     let signals: SignalPipe
     var hosts: [ModelHost] = []
+    /// The hosts' topic prefixes, for `route` (set once the hosts are).
+    var routes = TopicRoutes([])
     let checkpoints: CheckpointCoordinator
     let startedAt = Date()
 
@@ -46,6 +48,7 @@ public final class Daemon {
             case .hmm: hosts.append(try HMMHost<GaussianEmissions>(config: model))
             }
         }
+        routes = TopicRoutes(hosts.map(\.topicPrefix))
         try loadCheckpoints()
     }
 
