@@ -34,6 +34,12 @@ struct Throughput: ParsableCommand {
     var latencySeconds = 3.0
     @Option(help: "Seconds of saturated JSON-batch input, sampling the daemon's RSS (0: none).")
     var soakSeconds = 0.0
+    @Option(help: """
+        Transport and daemon measurements per framing, alternating; with more than one, each \
+        line carries its round and a last line per framing the median, lowest and highest ratio \
+        (on a VM whose speed drifts, one pair of runs can straddle a change of speed).
+        """)
+    var rounds = 1
     @Flag(help: "Run the daemon on the last CPU only (taskset), so the tool's threads do not preempt it.")
     var pin = false
 
@@ -56,17 +62,31 @@ struct Throughput: ParsableCommand {
         var run = try LoadRun(context: context, dir: dir, messages: messages, daemonCPU: pin ? ProcessInfo.processInfo.activeProcessorCount - 1 : nil)
         defer { run.finish() }
 
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         for framing in chosen {
             let count = observations / framing.observationsPerMessage
             let payloads = messages.payloads(framing)
-            let transport = try TransportReference.observationsPerSecond(
-                context: context, endpoint: "ipc://\(dir)/reference-\(framing.rawValue)", payloads: payloads,
-                messages: count, observationsPerMessage: framing.observationsPerMessage)
-            let daemon = try run.ingest(model: framing.model, payloads: payloads, messages: count,
-                                        observationsPerMessage: framing.observationsPerMessage)
-            print(#"{"framing":"\#(framing.rawValue)","posteriors":false,"observations":\#(daemon.observations),"#
-                + #""transport_obs_per_s":\#(Int(transport)),"daemon_obs_per_s":\#(Int(daemon.rate)),"#
-                + #""ratio":\#(rounded(daemon.rate / transport)),"lost":\#(daemon.lost)}"#)
+            var ratios: [Double] = []
+            for round in 1...rounds {
+                let transport = try TransportReference.observationsPerSecond(
+                    context: context, endpoint: "ipc://\(dir)/reference-\(framing.rawValue)-\(round)", payloads: payloads,
+                    messages: count, observationsPerMessage: framing.observationsPerMessage)
+                let daemon = try run.ingest(model: framing.model, payloads: payloads, messages: count,
+                                            observationsPerMessage: framing.observationsPerMessage)
+                ratios.append(daemon.rate / transport)
+                print(#"{"framing":"\#(framing.rawValue)","posteriors":false,"# + (rounds > 1 ? #""round":\#(round),"# : "")
+                    + #""observations":\#(daemon.observations),"#
+                    + #""transport_obs_per_s":\#(Int(transport)),"daemon_obs_per_s":\#(Int(daemon.rate)),"#
+                    + #""ratio":\#(rounded(daemon.rate / transport)),"lost":\#(daemon.lost)}"#)
+            }
+            if rounds > 1 {
+                let sorted = ratios.sorted()
+                let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+                    : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+                print(#"{"framing":"\#(framing.rawValue)","posteriors":false,"rounds":\#(rounds),"#
+                    + #""ratio_median":\#(significant(median)),"ratio_min":\#(significant(sorted[0])),"#
+                    + #""ratio_max":\#(significant(sorted[sorted.count - 1]))}"#)
+            }
         }
         let json1 = messages.payloads(.json1)
         let withPosteriors = try run.ingest(model: "p", payloads: json1, messages: posteriorObservations ?? observations,
@@ -96,3 +116,6 @@ struct Throughput: ParsableCommand {
 }
 
 func rounded(_ x: Double) -> String { String(format: "%.3f", x) }
+
+/// Four significant digits: the ratios of a small test run are below 0.01.
+func significant(_ x: Double) -> String { String(format: "%.4g", x) }

@@ -49,4 +49,31 @@ extension ThroughputToolTests {
         let latency = lines.compactMap { $0["latency"] as? [String: Any] }.first ?? [:]
         #expect((latency["count"] as? Int ?? 0) > 0, "\(output)")
     }
+
+    /// `--rounds` alternates transport and daemon measurements and summarizes the ratios.
+    @Test func roundsAreReportedAndSummarized() throws {
+        let (status, output) = try runLatentd([
+            "throughput", "--framings", "f64le100", "--observations", "2000", "--rounds", "3", "--rates", "50",
+            "--latency-seconds", "0.2",
+        ])
+        #expect(status == 0, "\(output)")
+        let lines = output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let rounds = lines.filter { $0["framing"] as? String == "f64le100" && $0["round"] != nil }
+        #expect(rounds.compactMap { $0["round"] as? Int } == [1, 2, 3], "\(output)")
+        #expect(rounds.allSatisfy { $0["lost"] as? Int == 0 && $0["observations"] as? Int == 2000 }, "\(output)")
+        // From the rates (whole numbers of observations/s), not the 3-decimal ratios.
+        let ratios = rounds.compactMap { line -> Double? in
+            guard let d = line["daemon_obs_per_s"] as? Int, let t = line["transport_obs_per_s"] as? Int, t > 0 else { return nil }
+            return Double(d) / Double(t)
+        }.sorted()
+        let summary = lines.first { $0["ratio_median"] != nil } ?? [:]
+        #expect(summary["rounds"] as? Int == 3 && ratios.count == 3, "\(output)")
+        func close(_ key: String, _ want: Double) -> Bool {
+            abs((summary[key] as? Double ?? -1) - want) <= 1e-3 * want
+        }
+        #expect(close("ratio_median", ratios[1]) && close("ratio_min", ratios[0]) && close("ratio_max", ratios[2]),
+                "\(summary) against \(ratios)")
+    }
 }
