@@ -179,7 +179,8 @@ extension MixtureStatistics {
 
 /// target[p] ← target[p] + γ_n·products[n][p] for n in 0..<rows, entry by entry in
 /// row order (rows of `count` doubles, `gamma` read with `gammaStride`), skipping
-/// rows whose γ is 0 as `accumulate` does. Unfused, as `accumulate`.
+/// rows whose γ is 0 as `accumulate` does, with the same fused multiply-add
+/// (`multiplyAdd`) as `accumulate` for full covariances.
 @inline(__always)
 func addWeightedProducts(
     _ target: UnsafeMutablePointer<Double>, count: Int, _ products: UnsafePointer<Double>,
