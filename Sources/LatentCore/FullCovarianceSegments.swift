@@ -127,10 +127,12 @@ extension MixtureStatistics {
         precondition(covarianceType == .full, "segment statistics are for full covariances")
         let k = components, d = dimensions, packed = packedCount(d)
         let products = scratch
+        var largest = 0.0  // max |x|: below 1e150 every product is finite
         for n in 0..<m {
             let x = xs + n * d
             var row = products + n * packed
             for i in 0..<d {
+                largest = max(largest, abs(x[i]))
                 let xi = SIMD4<Double>(repeating: x[i])
                 var j = 0
                 while j + 4 <= i + 1 { store4(xi * load4(x + j), row + j); j += 4 }
@@ -160,14 +162,32 @@ extension MixtureStatistics {
                     // component passes over them: K passes over the whole segment's
                     // products (67 KB at D = 32) ran at the speed of L2. A component
                     // without weight in the segment keeps its sums (every γ is skipped).
+                    // Two components at a time, so that each load of the products serves
+                    // two multiply-adds. The pair kernel adds a zero weight's 0·(x xᵀ)
+                    // instead of skipping the row, which leaves every sum's bits as they
+                    // were as long as the products are finite (sums are never −0).
+                    let pairable = largest < 1e150
                     let block = max(32, 2048 / max(m, 1) / 32 * 32)
                     var start = 0
                     while start < packed {
                         let count = min(block, packed - start)
-                        for j in 0..<k {
+                        var j = 0
+                        while j < k {
+                            let target = s2.baseAddress! + j * packed + start
+                            let paired = pairable && j + 1 < k
+                            var done = 0
+                            if paired {
+                                done = addWeightedProductsToPair(
+                                    target, target + packed, count: count, products + start,
+                                    rowStride: packed, rows: m, gamma: gamma + j, gammaStride: k)
+                                addWeightedProducts(
+                                    target + packed + done, count: count - done, products + start + done,
+                                    rowStride: packed, rows: m, gamma: gamma + j + 1, gammaStride: k)
+                            }
                             addWeightedProducts(
-                                s2.baseAddress! + j * packed + start, count: count, products + start,
+                                target + done, count: count - done, products + start + done,
                                 rowStride: packed, rows: m, gamma: gamma + j, gammaStride: k)
+                            j += paired ? 2 : 1
                         }
                         start += count
                     }
@@ -229,6 +249,38 @@ func addWeightedProducts(
         target[p] = a
         p += 1
     }
+}
+
+/// `addWeightedProducts` for two components (weights `gamma[0]` and `gamma[1]`, read
+/// with `gammaStride`), sixteen entries at a time: each vector of products is loaded
+/// once for both. A zero weight is added, not skipped: with finite products that leaves
+/// the sums' bits as skipping would. Each entry gets the same multiply-adds in the same
+/// order as alone. Returns how many leading entries it did (a multiple of 16).
+@inline(__always)
+func addWeightedProductsToPair(
+    _ first: UnsafeMutablePointer<Double>, _ second: UnsafeMutablePointer<Double>, count: Int,
+    _ products: UnsafePointer<Double>, rowStride: Int, rows m: Int, gamma: UnsafePointer<Double>, gammaStride: Int
+) -> Int {
+    var p = 0
+    while p + 16 <= count {
+        var a0 = load4(first + p), a1 = load4(first + p + 4), a2 = load4(first + p + 8), a3 = load4(first + p + 12)
+        var b0 = load4(second + p), b1 = load4(second + p + 4), b2 = load4(second + p + 8), b3 = load4(second + p + 12)
+        var x = products + p, gp = gamma
+        for _ in 0..<m {
+            let g = SIMD4<Double>(repeating: gp[0]), h = SIMD4<Double>(repeating: gp[1])
+            let x0 = load4(x), x1 = load4(x + 4), x2 = load4(x + 8), x3 = load4(x + 12)
+            a0 = multiplyAdd(g, x0, a0); a1 = multiplyAdd(g, x1, a1)
+            a2 = multiplyAdd(g, x2, a2); a3 = multiplyAdd(g, x3, a3)
+            b0 = multiplyAdd(h, x0, b0); b1 = multiplyAdd(h, x1, b1)
+            b2 = multiplyAdd(h, x2, b2); b3 = multiplyAdd(h, x3, b3)
+            x += rowStride
+            gp += gammaStride
+        }
+        store4(a0, first + p); store4(a1, first + p + 4); store4(a2, first + p + 8); store4(a3, first + p + 12)
+        store4(b0, second + p); store4(b1, second + p + 4); store4(b2, second + p + 8); store4(b3, second + p + 12)
+        p += 16
+    }
+    return p
 }
 
 /// ‖L⁻¹z‖² for one observation from a component's row panels of L⁻¹ (see
