@@ -117,9 +117,9 @@ extension MixtureStatistics {
     /// (messages) — a restart that splits them differently continues bit for bit —
     /// and the same bits as adding the rows one by one.
     ///
-    /// The entries are taken 32 at a time (eight vectors), so that eight independent
-    /// sums are in flight: one sum per entry is a chain of dependent adds, and a row
-    /// of the triangle at a time (the first version) left the adder waiting on them.
+    /// Eight vectors of sums are in flight at a time (16 entries of two components, or
+    /// 32 of one): one sum per entry is a chain of dependent adds, and a row of the
+    /// triangle at a time (the first version) left the adder waiting on them.
     public mutating func accumulateSegment(
         _ xs: UnsafePointer<Double>, rows m: Int, gamma: UnsafePointer<Double>,
         scratch: UnsafeMutablePointer<Double>
