@@ -129,16 +129,8 @@ extension MixtureStatistics {
         let products = scratch
         var largest = 0.0  // max |x|: below 1e150 every product is finite
         for n in 0..<m {
-            let x = xs + n * d
-            var row = products + n * packed
-            for i in 0..<d {
-                largest = max(largest, abs(x[i]))
-                let xi = SIMD4<Double>(repeating: x[i])
-                var j = 0
-                while j + 4 <= i + 1 { store4(xi * load4(x + j), row + j); j += 4 }
-                while j <= i { row[j] = x[i] * x[j]; j += 1 }
-                row += i + 1
-            }
+            packedOuterProduct(xs + n * d, d, into: products + n * packed)
+            for i in 0..<d { largest = max(largest, abs(xs[n * d + i])) }
         }
         counts.withUnsafeMutableBufferPointer { c in
             sums.withUnsafeMutableBufferPointer { s1 in
@@ -160,9 +152,8 @@ extension MixtureStatistics {
                     }
                     // Blocks of entries whose products (16 KB) stay in L1 while every
                     // component passes over them: K passes over the whole segment's
-                    // products (67 KB at D = 32) ran at the speed of L2. A component
-                    // without weight in the segment keeps its sums (every γ is skipped).
-                    // Two components at a time, so that each load of the products serves
+                    // products (67 KB at D = 32) ran at the speed of L2. Within a block,
+                    // two components at a time, so that each load of the products serves
                     // two multiply-adds. The pair kernel adds a zero weight's 0·(x xᵀ)
                     // instead of skipping the row, which leaves every sum's bits as they
                     // were as long as the products are finite (sums are never −0).

@@ -54,11 +54,8 @@ public struct MixtureStatistics: Sendable, Equatable {
             sums.withUnsafeMutableBufferPointer { s1 in
                 secondMoments.withUnsafeMutableBufferPointer { s2 in
                     let c = c.baseAddress!, s1 = s1.baseAddress!, s2 = s2.baseAddress!
-                    if type == .full || type == .tied {
-                        // x xᵀ once, then one axpy per component on contiguous storage.
-                        var p = 0
-                        for i in 0..<d { for j in 0...i { scratch[p] = x[i] * x[j]; p += 1 } }
-                    }
+                    // x xᵀ once, then one axpy per component on contiguous storage.
+                    if type == .full || type == .tied { packedOuterProduct(x, d, into: scratch) }
                     let packed = packedCount(d)
                     var totalGamma = 0.0
                     for j in 0..<k {
@@ -67,7 +64,7 @@ public struct MixtureStatistics: Sendable, Equatable {
                         if g == 0 { continue }
                         c[j] += g
                         let row = s1 + j * d
-                        if type != .diag { for i in 0..<d { row[i] += g * x[i] } }  // diag: below, with Σγx²
+                        for i in 0..<d { row[i] += g * x[i] }
                         switch type {
                         case .full:
                             let m = s2 + j * packed
@@ -78,7 +75,7 @@ public struct MixtureStatistics: Sendable, Equatable {
                             while i + 4 <= packed { store4(multiplyAdd(gv, load4(scratch + i), load4(m + i)), m + i); i += 4 }
                             while i < packed { m[i] = multiplyAdd(g, scratch[i], m[i]); i += 1 }
                         case .diag:
-                            break  // accumulateDiagonal
+                            break  // not reached: accumulateDiagonal, above
                         case .spherical:
                             var q = 0.0
                             for i in 0..<d { q += x[i] * x[i] }
@@ -207,5 +204,20 @@ public struct MixtureStatistics: Sendable, Equatable {
                 p += 1
             } }
         }
+    }
+}
+
+/// The packed lower triangle of x xᵀ (row i holds x_i·x_0 … x_i·x_i), four products at
+/// a time: what `accumulate` adds for one observation and `accumulateSegment` for each
+/// row of a segment, computed the same way so that both add the same bits.
+@inline(__always)
+func packedOuterProduct(_ x: UnsafePointer<Double>, _ d: Int, into out: UnsafeMutablePointer<Double>) {
+    var row = out
+    for i in 0..<d {
+        let xi = SIMD4<Double>(repeating: x[i])
+        var j = 0
+        while j + 4 <= i + 1 { store4(xi * load4(x + j), row + j); j += 4 }
+        while j <= i { row[j] = x[i] * x[j]; j += 1 }
+        row += i + 1
     }
 }
