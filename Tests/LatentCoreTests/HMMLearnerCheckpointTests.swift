@@ -80,18 +80,25 @@ extension HMMLearnerTests {
         #expect(Self.encoded(restored, restoredLive) == Self.encoded(original, live))
     }
 
+    /// Short windows, batches and warm-up, so that a 3 × 120 stream crosses several
+    /// M-steps on both sides of the cut.
+    static func roundTripSettings(_ base: HMMLearnerSettings, hard: Bool) -> HMMLearnerSettings {
+        var settings = base
+        settings.lag = 3
+        settings.window = 16
+        settings.batch = 24
+        settings.warmup = 150
+        settings.hard = hard
+        return settings
+    }
+
     @Test(arguments: zip([false, true, false], [false, false, true]))
     func gaussianFullCheckpointContinuesBitForBit(fromWarmup: Bool, hard: Bool) throws {
         let truth = try Self.sticky()
         var rng = Xoshiro256StarStar(seed: 51)
         let data = (0..<3).map { _ in hmmTestSample(truth, 120, &rng) }
         let ended = hmmTestSample(truth, 30, &rng)
-        var settings = Self.stickySettings(.full)
-        settings.lag = 3
-        settings.window = 16
-        settings.batch = 24
-        settings.warmup = 150
-        settings.hard = hard
+        let settings = Self.roundTripSettings(Self.stickySettings(.full), hard: hard)
         let initial = try HiddenMarkovModel(
             start: [1, 1, 1], transitions: [0.8, 0.1, 0.1, 0.1, 0.8, 0.1, 0.1, 0.1, 0.8],
             emissions: GaussianEmissions(states: 3, means: [0.5, 0, 2.5, 0.5, 0, 2.5],
@@ -105,12 +112,7 @@ extension HMMLearnerTests {
         var rng = Xoshiro256StarStar(seed: 52)
         let data = (0..<3).map { _ in hmmTestSample(truth, 120, &rng) }
         let ended = hmmTestSample(truth, 30, &rng)
-        var settings = Self.casinoSettings()
-        settings.lag = 3
-        settings.window = 16
-        settings.batch = 24
-        settings.warmup = 150
-        settings.hard = hard
+        let settings = Self.roundTripSettings(Self.casinoSettings(), hard: hard)
         try checkRoundTrip(settings, initial: fromWarmup ? nil : try Self.worseCasino(), live: data, ended: ended,
                            cut: fromWarmup ? 30 : 50)
     }
