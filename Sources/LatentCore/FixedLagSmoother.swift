@@ -67,7 +67,7 @@ public struct FixedLagSmoother: Sendable, Equatable {
                 for back in 0..<lag {
                     let ratio = ratios + ((steps - 1 - back) % slots) * n
                     for j in 0..<n { beta[j] *= ratio[j] }
-                    transposedTimes(t, beta, into: next, n)
+                    combineRows(t, beta, into: next, n)
                     swap(&beta, &next)
                 }
                 let target = alphas + ((steps - 1 - lag) % slots) * n

@@ -1,21 +1,43 @@
-/// out_i = Σ_j Tᵀ_ij w_j = Σ_j T_ji w_j for an N×N row-major T, summed in
-/// increasing j from 0: N axpys over the rows of T, which vectorize. With few
-/// states the axpys are too short and each out_i waits on its own store, so
-/// the sums are kept in a register instead (same order, so the same bits).
+/// out = Σ_j w_j M_j over the rows M_j of an N×N row-major M, each out_i summed
+/// in increasing j from 0 (the textbook loop's order, so its bits): the one
+/// matrix–vector product of filtering (prior = Σ_i α_i A_i) and of backward
+/// passes (β = Σ_j Aᵀ_j w_j). The sums stay in registers, up to sixteen
+/// columns at a time: written back to memory after every row, each short row
+/// waited on the store of the row before (at N = 8 that was most of a
+/// categorical forward step).
 @inline(__always)
-func transposedTimes(_ t: UnsafePointer<Double>, _ w: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, _ n: Int) {
-    if n < 6 {
-        for i in 0..<n {
-            var sum = 0.0
-            for j in 0..<n { sum += t[j * n + i] * w[j] }
-            out[i] = sum
+func combineRows(_ m: UnsafePointer<Double>, _ w: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, _ n: Int) {
+    var i = 0
+    while i + 16 <= n {
+        var s0 = SIMD4<Double>(), s1 = s0, s2 = s0, s3 = s0
+        for j in 0..<n {
+            let wj = SIMD4<Double>(repeating: w[j]), r = m + j * n + i
+            s0 += load4(r) * wj; s1 += load4(r + 4) * wj
+            s2 += load4(r + 8) * wj; s3 += load4(r + 12) * wj
         }
-        return
+        store4(s0, out + i); store4(s1, out + i + 4); store4(s2, out + i + 8); store4(s3, out + i + 12)
+        i += 16
     }
-    for i in 0..<n { out[i] = 0 }
-    for j in 0..<n {
-        let wj = w[j], row = t + j * n
-        for i in 0..<n { out[i] += row[i] * wj }
+    if i + 8 <= n {
+        var s0 = SIMD4<Double>(), s1 = s0
+        for j in 0..<n {
+            let wj = SIMD4<Double>(repeating: w[j]), r = m + j * n + i
+            s0 += load4(r) * wj; s1 += load4(r + 4) * wj
+        }
+        store4(s0, out + i); store4(s1, out + i + 4)
+        i += 8
+    }
+    if i + 4 <= n {
+        var s0 = SIMD4<Double>()
+        for j in 0..<n { s0 += load4(m + j * n + i) * SIMD4<Double>(repeating: w[j]) }
+        store4(s0, out + i)
+        i += 4
+    }
+    while i < n {
+        var sum = 0.0
+        for j in 0..<n { sum += m[j * n + i] * w[j] }
+        out[i] = sum
+        i += 1
     }
 }
 
@@ -70,22 +92,13 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
     /// textbook loop does (the same bits), but as N axpys over rows of Aᵀ.
     @inline(__always)
     func transitionsTimes(_ w: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>) {
-        transposedTransitions.withUnsafeBufferPointer { t in transposedTimes(t.baseAddress!, w, into: out, states) }
+        transposedTransitions.withUnsafeBufferPointer { t in combineRows(t.baseAddress!, w, into: out, states) }
     }
 
     /// prior_j = Σ_i p_i A_ij: the predicted state distribution one step on.
     @inline(__always)
     func predict(_ p: UnsafePointer<Double>, into prior: UnsafeMutablePointer<Double>) {
-        let n = states
-        for j in 0..<n { prior[j] = 0 }
-        transitions.withUnsafeBufferPointer { a in
-            for i in 0..<n {
-                let pi = p[i]
-                if pi == 0 { continue }
-                let row = a.baseAddress! + i * n
-                for j in 0..<n { prior[j] += pi * row[j] }
-            }
-        }
+        transitions.withUnsafeBufferPointer { a in combineRows(a.baseAddress!, p, into: prior, states) }
     }
 }
 

@@ -39,7 +39,7 @@ import LatentCore
     /// The Gaussian forward filter at sizes whose scaled likelihoods go through the SIMD
     /// exp (blocks of four states) and libm (the one to three left), against the textbook
     /// recursion in log space with libm's exp and log and the densities written out.
-    @Test(arguments: [4, 5, 8, 11])
+    @Test(arguments: [4, 5, 8, 11, 29])
     func gaussianForwardFilterMatchesLogSpaceRecursion(_ n: Int) throws {
         var rng = Xoshiro256StarStar(seed: UInt64(40 + n))
         let d = 2
@@ -79,6 +79,53 @@ import LatentCore
         #expect(abs(ll - want) <= 1e-10 * abs(want), "log-likelihood \(ll), log-space recursion \(want)")
         let last = Array(filtered.suffix(n))
         for j in 0..<n { #expect(abs(last[j] - exp(logAlpha[j] - want)) <= 1e-10, "state \(j)") }
+    }
+
+    /// Smoothed posteriors of forward–backward against the textbook recursions in log
+    /// space, at sizes whose matrix–vector products (prediction forward, Aβ backward)
+    /// take every path of `combineRows`: blocks of 16, 8 and 4 columns and the rest.
+    @Test(arguments: [3, 6, 12, 29])
+    func categoricalPosteriorsMatchLogSpaceForwardBackward(_ n: Int) throws {
+        var rng = Xoshiro256StarStar(seed: UInt64(70 + n))
+        let m = 5, steps = 40
+        func stochastic(_ rows: Int, _ cols: Int) -> [Double] {
+            var p = (0..<(rows * cols)).map { _ in 0.05 + rng.uniform() }
+            for r in 0..<rows {
+                let total = p[(r * cols)..<(r * cols + cols)].reduce(0, +)
+                for c in 0..<cols { p[r * cols + c] /= total }
+            }
+            return p
+        }
+        let a = stochastic(n, n), b = stochastic(n, m), start = stochastic(1, n)
+        let model = try HiddenMarkovModel(
+            start: start, transitions: a, emissions: CategoricalEmissions(states: n, symbols: m, probabilities: b))
+        let xs = (0..<steps).map { _ in Double(rng.next() % UInt64(m)) }
+        func logSumExp(_ v: [Double]) -> Double {
+            let top = v.max()!
+            return top + log(v.reduce(0) { $0 + exp($1 - top) })
+        }
+        func logB(_ t: Int, _ j: Int) -> Double { log(b[j * m + Int(xs[t])]) }
+        var logAlpha = [[Double]](repeating: [], count: steps), logBeta = logAlpha
+        logAlpha[0] = (0..<n).map { log(start[$0]) + logB(0, $0) }
+        for t in 1..<steps {
+            logAlpha[t] = (0..<n).map { j in
+                logSumExp((0..<n).map { logAlpha[t - 1][$0] + log(a[$0 * n + j]) }) + logB(t, j)
+            }
+        }
+        logBeta[steps - 1] = [Double](repeating: 0, count: n)
+        for t in stride(from: steps - 2, through: 0, by: -1) {
+            logBeta[t] = (0..<n).map { i in
+                logSumExp((0..<n).map { log(a[i * n + $0]) + logB(t + 1, $0) + logBeta[t + 1][$0] })
+            }
+        }
+        let gamma = model.expectedCounts([xs]).posteriors[0]
+        for t in 0..<steps {
+            let joint = (0..<n).map { logAlpha[t][$0] + logBeta[t][$0] }, total = logSumExp(joint)
+            for j in 0..<n {
+                let want = exp(joint[j] - total)
+                #expect(abs(gamma[t * n + j] - want) <= 1e-10, "t=\(t) state \(j)")
+            }
+        }
     }
 
     @Test func millionStepSequenceDoesNotUnderflow() throws {
