@@ -107,8 +107,11 @@ public struct SymbolCounts: EmissionStatistics {
 
     @inline(__always)
     public mutating func accumulate(_ x: UnsafePointer<Double>, gamma: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
-        let m = Int(x[0])
-        for j in 0..<states { counts[j * symbols + m] += gamma[j] }
+        // Through one buffer pointer: a subscript per state paid a uniqueness check each.
+        let m = Int(x[0]), n = states, stride = symbols
+        counts.withUnsafeMutableBufferPointer { c in
+            for j in 0..<n { c[j * stride + m] += gamma[j] }
+        }
     }
 
     public mutating func scale(by factor: Double) { for i in counts.indices { counts[i] *= factor } }

@@ -66,7 +66,8 @@ extension HiddenMarkovModel {
                 for j in 0..<n { a[j] *= es[j]; total += a[j] }
                 if !(total > 0) || !shift.isFinite { total = .leastNormalMagnitude }
                 c[s] = total
-                for j in 0..<n { a[j] /= total }
+                let inverse = 1 / total
+                for j in 0..<n { a[j] *= inverse }
                 logLikelihood += _log(total) + shift
             }
             // Backward with the same scaling: β_t(i) = Σ_j A_ij e_{t+1}(j) β_{t+1}(j) / c_{t+1}.
@@ -76,7 +77,8 @@ extension HiddenMarkovModel {
                 if t >= 2 {
                     for s in stride(from: t - 2, through: 0, by: -1) {
                         let next = e + (s + 1) * n, bNext = beta + (s + 1) * n, b = beta + s * n
-                        for j in 0..<n { scratch[j] = next[j] * bNext[j] / c[s + 1] }
+                        let inverse = 1 / c[s + 1]
+                        for j in 0..<n { scratch[j] = next[j] * bNext[j] * inverse }
                         transitionsTimes(scratch, into: b)
                     }
                 }
@@ -85,7 +87,7 @@ extension HiddenMarkovModel {
                     let g = scratch
                     var total = 0.0
                     for j in 0..<n { g[j] = alpha[s * n + j] * beta[s * n + j]; total += g[j] }
-                    if total > 0 { for j in 0..<n { g[j] /= total } }
+                    if total > 0 { let inverse = 1 / total; for j in 0..<n { g[j] *= inverse } }
                     if let posteriors { for j in 0..<n { posteriors[s * n + j] = g[j] } }
                     if s == 0 && previous == nil { for j in 0..<n { stats.start[j] += g[j] } }
                     stats.emission.accumulate(xs + s * w, gamma: g, scratch: scratch + n)
@@ -98,10 +100,10 @@ extension HiddenMarkovModel {
                         let from: UnsafePointer<Double>?
                         if s == 0 { from = previous } else { from = UnsafePointer(alpha + (s - 1) * n) }
                         guard let from else { continue }
-                        let es = e + s * n, b = beta + s * n
+                        let es = e + s * n, b = beta + s * n, inverse = 1 / c[s]
                         for j in 0..<n { eb[j] = es[j] * b[j] }
                         for i in 0..<n {
-                            let fi = from[i] / c[s]
+                            let fi = from[i] * inverse
                             if fi == 0 { continue }
                             let row = a + i * n, out = xi + i * n
                             for j in 0..<n { out[j] += fi * row[j] * eb[j] }

@@ -166,7 +166,10 @@ import LatentCore
         #expect(abs(windowed.transitions.reduce(0, +) - 199) < 1e-9)
         #expect(abs(whole.transitions.reduce(0, +) - 199) < 1e-9)
         #expect(abs(windowed.emission.counts.reduce(0, +) - 200) < 1e-9)
-        #expect(windowed.start == whole.start)
+        // γ_0 given the first 64 observations against given all 200: this chain forgets
+        // its start long before 64 steps, so they agree to rounding (not bit for bit:
+        // the two backward passes round differently).
+        for j in 0..<2 { #expect(abs(windowed.start[j] - whole.start[j]) <= 1e-15, "state \(j)") }
     }
 
     @Test func baumWelchNeverDecreasesTheLogLikelihood() throws {
