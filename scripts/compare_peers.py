@@ -13,8 +13,8 @@ Measures, per observation and best of --repeats, in this one process:
                  the GMM data (River has no Gaussian mixture and no HMM; its
                  online k-means is the closest online peer).
   latentd        `latentd bench` (E-step + statistics per observation for the
-                 GMM sizes, over 16-row mini-batch segments for full
-                 covariances as compare_sklearn.py explains; forward step,
+                 GMM sizes, over 16-row mini-batch segments for full and
+                 diagonal covariances as compare_sklearn.py explains; forward step,
                  window expected counts, Viterbi step
                  for the HMM sizes), run right before the peer on each size
                  so both sides of a ratio see the same machine load.

@@ -17,7 +17,7 @@ x_i = (i mod K) + N(0, I), fixed starting parameters):
                     fit's final E-step, so it costs more than one iteration.
   sklearn score     GaussianMixture.score_samples(X), divided by n.
   latentd           `latentd bench --covariance C --components K --dimensions D
-                    --observations n --repeats R`: for full covariances the
+                    --observations n --repeats R`: for full and diagonal covariances the
                     `segment_ns_per_obs` it prints (E-step + statistics over
                     16-row segments, what the learner runs on the rows of a batch
                     message), otherwise `ns_per_obs` (one observation at a time).
@@ -129,7 +129,7 @@ def measure_latentd(binary, cov, k, d, n, repeats):
     lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     if len(lines) != 1 or "ns_per_obs" not in lines[0]:
         sys.exit(f"compare_sklearn: unexpected output from {' '.join(command)}:\n{out}")
-    # Full covariances: the mini-batch segment path the learner uses for batch messages.
+    # Full and diagonal covariances: the mini-batch segment path the learner uses for batch messages.
     return lines[0].get("segment_ns_per_obs", lines[0]["ns_per_obs"])
 
 

@@ -149,9 +149,72 @@ func normalizeResponsibilities(_ resp: UnsafeMutablePointer<Double>, _ k: Int) -
         lanes += e
         j += 4
     }
-    var total = lanes.sum()
+    // In a fixed order, which `normalizeResponsibilities(rows:…)` repeats lane by lane.
+    var total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
     while j < k { let e = _exp(resp[j] - m); resp[j] = e; total += e; j += 1 }
     let inverse = 1 / total
     for j in 0..<k { resp[j] *= inverse }
     return m + _log(total)
+}
+
+/// `normalizeResponsibilities` for `rows` rows of K log joint densities (rows × K,
+/// row-major), writing each row's log p(x) to `logLikelihoods`. Four rows go
+/// through the SIMD lanes together, one vector per component: each row gets the
+/// operations of the one-row function in its order (its exp, lane sums, reciprocal
+/// and log), so the same bits, while the four exps, maxima and sums are independent
+/// instead of one short chain per row. At K = 4 the one-row function waits on its
+/// single exp; that chain was most of a diagonal E-step.
+@inline(__always)
+func normalizeResponsibilities(
+    rows: Int, _ resp: UnsafeMutablePointer<Double>, _ k: Int, logLikelihoods: UnsafeMutablePointer<Double>
+) {
+    var n = 0
+    let blocked = k / 4 * 4
+    while n + 4 <= rows {
+        let r0 = resp + n * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
+        var m = SIMD4<Double>(repeating: -.infinity)
+        for j in 0..<k {
+            let v = SIMD4(r0[j], r1[j], r2[j], r3[j])
+            m = m.replacing(with: v, where: v .> m)
+        }
+        guard m[0].isFinite && m[1].isFinite && m[2].isFinite && m[3].isFinite else {
+            for r in n..<(n + 4) { logLikelihoods[r] = normalizeResponsibilities(resp + r * k, k) }
+            n += 4
+            continue
+        }
+        // Lane c of the one-row function sums the exps of components c, c+4, c+8, …
+        var p0 = SIMD4<Double>.zero, p1 = p0, p2 = p0, p3 = p0
+        var j = 0
+        while j < blocked {
+            let e0 = vectorExp(SIMD4(r0[j], r1[j], r2[j], r3[j]) - m)
+            let e1 = vectorExp(SIMD4(r0[j + 1], r1[j + 1], r2[j + 1], r3[j + 1]) - m)
+            let e2 = vectorExp(SIMD4(r0[j + 2], r1[j + 2], r2[j + 2], r3[j + 2]) - m)
+            let e3 = vectorExp(SIMD4(r0[j + 3], r1[j + 3], r2[j + 3], r3[j + 3]) - m)
+            p0 += e0; p1 += e1; p2 += e2; p3 += e3
+            r0[j] = e0[0]; r1[j] = e0[1]; r2[j] = e0[2]; r3[j] = e0[3]
+            r0[j + 1] = e1[0]; r1[j + 1] = e1[1]; r2[j + 1] = e1[2]; r3[j + 1] = e1[3]
+            r0[j + 2] = e2[0]; r1[j + 2] = e2[1]; r2[j + 2] = e2[2]; r3[j + 2] = e2[3]
+            r0[j + 3] = e3[0]; r1[j + 3] = e3[1]; r2[j + 3] = e3[2]; r3[j + 3] = e3[3]
+            j += 4
+        }
+        var total = (p0 + p1) + (p2 + p3)
+        while j < k {  // the one-row function's libm tail
+            let e = SIMD4(_exp(r0[j] - m[0]), _exp(r1[j] - m[1]), _exp(r2[j] - m[2]), _exp(r3[j] - m[3]))
+            r0[j] = e[0]; r1[j] = e[1]; r2[j] = e[2]; r3[j] = e[3]
+            total += e
+            j += 1
+        }
+        let inverse = 1 / total
+        let v0 = inverse[0], v1 = inverse[1], v2 = inverse[2], v3 = inverse[3]
+        for j in 0..<k { r0[j] *= v0; r1[j] *= v1; r2[j] *= v2; r3[j] *= v3 }
+        logLikelihoods[n] = m[0] + _log(total[0])
+        logLikelihoods[n + 1] = m[1] + _log(total[1])
+        logLikelihoods[n + 2] = m[2] + _log(total[2])
+        logLikelihoods[n + 3] = m[3] + _log(total[3])
+        n += 4
+    }
+    while n < rows {
+        logLikelihoods[n] = normalizeResponsibilities(resp + n * k, k)
+        n += 1
+    }
 }

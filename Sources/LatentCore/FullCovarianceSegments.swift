@@ -15,14 +15,19 @@ extension GaussianMixture {
     public var segmentScratchCount: Int { 4 * dimensions }
 
     /// Responsibilities of `rows` row-major observations into `resp` (rows × K) and
-    /// log p(x) of each into `logLikelihoods`; full covariances only. Each row gets
-    /// the same result whatever its neighbours: rows are taken four at a time, and the
-    /// one to three left over one by one with the same operations per row.
+    /// log p(x) of each into `logLikelihoods`; full and diagonal covariances (the
+    /// latter in DiagonalSegments.swift). Each row gets the same result whatever its
+    /// neighbours: rows are taken four at a time, and the one to three left over one
+    /// by one with the same operations per row.
     public func segmentResponsibilities(
         _ xs: UnsafePointer<Double>, rows: Int, into resp: UnsafeMutablePointer<Double>,
         logLikelihoods: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
     ) {
-        precondition(covarianceType == .full, "segment E-step is for full covariances")
+        if covarianceType == .diag {
+            diagonalSegmentResponsibilities(xs, rows: rows, into: resp, logLikelihoods: logLikelihoods, scratch: scratch)
+            return
+        }
+        precondition(covarianceType == .full, "segment E-step is for full and diagonal covariances")
         let k = components, d = dimensions
         means.withUnsafeBufferPointer { mu in
             logNormalizers.withUnsafeBufferPointer { ln in
@@ -124,7 +129,11 @@ extension MixtureStatistics {
         _ xs: UnsafePointer<Double>, rows m: Int, gamma: UnsafePointer<Double>,
         scratch: UnsafeMutablePointer<Double>
     ) {
-        precondition(covarianceType == .full, "segment statistics are for full covariances")
+        if covarianceType == .diag {
+            accumulateDiagonalSegment(xs, rows: m, gamma: gamma)
+            return
+        }
+        precondition(covarianceType == .full, "segment statistics are for full and diagonal covariances")
         let k = components, d = dimensions, packed = packedCount(d)
         let products = scratch
         var largest = 0.0  // max |x|: below 1e150 every product is finite

@@ -94,7 +94,7 @@ public struct MixtureLearner: Sendable {
     /// M-step leaves the iterate as it was, and after the first update the storage
     /// of the replaced mixture is reused, so the M-step allocates nothing.
     var spare: GaussianMixture?
-    /// full only: buffers of `learnSegment` (MixtureLearner+Segments.swift).
+    /// full and diag: buffers of `learnSegment` (MixtureLearner+Segments.swift).
     var segmentScratch: [Double]
 
     public init(settings: LearnerSettings, initial: GaussianMixture? = nil) {
@@ -108,7 +108,7 @@ public struct MixtureLearner: Sendable {
         rng = Xoshiro256StarStar(seed: settings.seed)
         gamma = [Double](repeating: 0, count: k)
         scratch = [Double](repeating: 0, count: max(d, packedCount(d)))
-        segmentScratch = settings.covarianceType == .full
+        segmentScratch = Self.learnsInSegments(settings)
             ? [Double](repeating: 0, count: Self.segmentScratchCount(settings)) : []
         if let initial { start(from: initial) } else { warmupBuffer.reserveCapacity(settings.warmup * d) }
     }
@@ -178,7 +178,7 @@ public struct MixtureLearner: Sendable {
         var changed = false
         var i = 0
         while i < count {
-            if settings.covarianceType == .full && learn && !settings.frozen, case .some = model {
+            if Self.learnsInSegments(settings) && learn && !settings.frozen, case .some = model {
                 // The rows up to the end of the mini-batch share the iterate: one segment.
                 let rows = min(count - i, settings.batch - pendingCount, Self.maximumSegmentRows)
                 observations += rows

@@ -10,7 +10,7 @@ public enum MixtureBenchmark {
         public var dimensions: Int
         public var observations: Int
         public var nanosecondsPerObservation: Double
-        /// full only: the same work over 16-row segments, as the learner runs it on the
+        /// full and diag: the same work over 16-row segments, as the learner runs it on the
         /// rows of a batch message (`segmentResponsibilities` + `accumulateSegment`).
         public var segmentNanosecondsPerObservation: Double?
         public var checksum: Double
@@ -56,7 +56,7 @@ public enum MixtureBenchmark {
             }
         }
         var segmentBest: Double?
-        if type == .full {
+        if type == .full || type == .diag {
             // The rows in 16-row segments; the buffers are the segment kernels' own.
             let rows = 16
             let segmentResp = UnsafeMutableBufferPointer<Double>.allocate(capacity: rows * k)

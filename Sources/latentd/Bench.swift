@@ -7,9 +7,9 @@ struct Bench: ParsableCommand {
         abstract: "Measure the per-observation hot paths (ns), as JSON lines.",
         discussion: """
             Without --hmm-states: the mixture's E-step + statistics cost, one
-            observation at a time (ns_per_obs) and, for full covariances, over
-            16-row mini-batch segments as the learner runs batch messages
-            (segment_ns_per_obs).
+            observation at a time (ns_per_obs) and, for full and diagonal
+            covariances, over 16-row mini-batch segments as the learner runs
+            batch messages (segment_ns_per_obs).
             scripts/compare_sklearn.py runs it next to scikit-learn's EM.
             With --hmm-states: the HMM forward step, window expected counts,
             fixed-lag smoother push and online Viterbi step, one line per
