@@ -178,7 +178,10 @@ public struct MixtureLearner: Sendable {
         var changed = false
         var i = 0
         while i < count {
-            if Self.learnsInSegments(settings) && learn && !settings.frozen, case .some = model {
+            // Diagonal rows one at a time (messages of one observation) take `observe`, as
+            // before segments; full ones are always segments, of one if need be.
+            if Self.learnsInSegments(settings) && learn && !settings.frozen,
+               settings.covarianceType == .full || count - i > 1, case .some = model {
                 // The rows up to the end of the mini-batch share the iterate: one segment.
                 let rows = min(count - i, settings.batch - pendingCount, Self.maximumSegmentRows)
                 observations += rows

@@ -44,23 +44,32 @@ public struct BinaryObservationDecoder: Sendable {
             throw .tooManyObservations(limit: maxObservationsPerMessage)
         }
         let n = count * dimensions
-        values.reserveCapacity(n)
-        switch format {
-        case .f64le:
-            for i in 0..<n {
-                let bits = UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
-                let v = Double(bitPattern: bits)
-                guard v.isFinite else { throw nonFinite(i, v) }
-                values.append(v)
-            }
-        case .f32le:
-            for i in 0..<n {
-                let bits = UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
-                let v = Float(bitPattern: bits)
-                guard v.isFinite else { throw nonFinite(i, Double(v)) }
-                values.append(Double(v))
-            }
+        // Sized once and written through one buffer pointer: `append` per value paid a
+        // capacity and uniqueness check each, a tenth of the daemon's time on f64le batches.
+        if values.count != n {
+            values.removeAll(keepingCapacity: true)
+            values.append(contentsOf: repeatElement(0, count: n))
         }
+        let firstNonFinite: Int? = values.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            switch format {
+            case .f64le:
+                for i in 0..<n {
+                    out[i] = Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
+                }
+            case .f32le:
+                for i in 0..<n {
+                    out[i] = Double(Float(bitPattern: UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
+                }
+            }
+            // One pass without early exit (it vectorizes); the index only on failure.
+            let exponent: UInt64 = 0x7FF0_0000_0000_0000
+            var any: UInt64 = 0
+            for i in 0..<n { any |= (out[i].bitPattern & exponent) == exponent ? 1 : 0 }
+            guard any != 0 else { return nil }
+            return (0..<n).first { !out[$0].isFinite }
+        }
+        if let i = firstNonFinite { throw nonFinite(i, values[i]) }
         var result = ParsedMessage()
         result.count = count
         result.isBatch = count > 1
