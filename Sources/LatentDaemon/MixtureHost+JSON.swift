@@ -6,12 +6,17 @@ extension MixtureHost {
     /// `posterior/<model>`: one object per input message; a batch (`xs`) gives arrays.
     /// Observations buffered during the warm-up have no model yet: their entries are
     /// null and the message says `"warmup": true`.
-    func writePosterior(_ m: ParsedMessage, payload: UnsafeRawBufferPointer) {
-        let k = settings.components
+    ///
+    /// A static function on locals: through this class's stored properties every
+    /// `writer` call and `outcomes[i]` read paid a dynamic exclusivity check.
+    static func writePosterior(
+        _ m: ParsedMessage, payload: UnsafeRawBufferPointer, model: String, observations: Int, components k: Int,
+        resp: [Double], outcomes: [MixtureObservation], into writer: inout JSONWriter
+    ) {
         writer.reset()
         writer.beginObject()
-        writer.key("model"); writer.string(config.name)
-        writer.key("n"); writer.int(learner.observations)
+        writer.key("model"); writer.string(model)
+        writer.key("n"); writer.int(observations)
         if let id = m.idRange { writer.key("id"); writer.raw(UnsafeRawBufferPointer(rebasing: payload[id])) }
         resp.withUnsafeBufferPointer { r in
             if m.isBatch {

@@ -10,16 +10,20 @@ final class MixtureHost: ModelHost {
     let settings: LearnerSettings
     let initial: GaussianMixture?
     let topicPrefix: [UInt8]
-    private(set) var learner: MixtureLearner
+    /// The learner and the per-message buffers, in one stored property: `handle`
+    /// makes one access to it per message. Six accesses to separate class
+    /// properties cost a dynamic exclusivity check each, 5 % of the daemon's thread
+    /// at one JSON observation per message (perf).
+    private var ingest: Ingest
+    var learner: MixtureLearner {
+        get { ingest.learner }
+        set { ingest.learner = newValue }
+    }
     private var errors: ErrorReporter
     private let parser: ObservationParser
     private let binary: BinaryObservationDecoder?
     private let posteriorTopic: [UInt8]
     private let paramsTopic: [UInt8]
-    private var values: [Double] = []
-    var resp: [Double] = []
-    /// Per-observation outcomes of the message in progress (grown, never shrunk).
-    var outcomes: [MixtureObservation] = []
     var writer = JSONWriter(capacity: 4096)
     static let unscored = MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: false)
     /// Observation count when params were last published (SPEC: every `params_every`).
@@ -36,7 +40,7 @@ final class MixtureHost: ModelHost {
         self.settings = settings
         self.initial = initial
         topicPrefix = Array(config.topic.utf8)
-        learner = MixtureLearner(settings: settings, initial: initial)
+        ingest = Ingest(learner: MixtureLearner(settings: settings, initial: initial))
         errors = ErrorReporter(name: config.name)
         parser = ObservationParser(dimensions: settings.dimensions, maxObservationsPerMessage: Self.maxObservationsPerMessage)
         switch config.format {
@@ -46,8 +50,8 @@ final class MixtureHost: ModelHost {
         }
         posteriorTopic = Array("posterior/\(config.name)".utf8)
         paramsTopic = Array("params/\(config.name)".utf8)
-        values.reserveCapacity(64 * settings.dimensions)
-        resp = [Double](repeating: 0, count: 64 * settings.components)
+        ingest.values.reserveCapacity(64 * settings.dimensions)
+        ingest.resp = [Double](repeating: 0, count: 64 * settings.components)
     }
 
     /// Translates a validated model config into learner settings and `init` parameters.
@@ -88,36 +92,22 @@ final class MixtureHost: ModelHost {
     }
 
     func handle(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, sink: OutputSink, now: Double) {
-        let message: ParsedMessage
+        let message: ParsedMessage, changed: Bool
         do {
-            if let binary {
-                message = try binary.decode(payload, into: &values)
-            } else {
-                message = try parser.parse(payload, into: &values)
-            }
+            (message, changed) = try ingest.run(payload, binary: binary, parser: parser)
         } catch {
             errors.report(error.description, inputTopic: topic, to: sink, now: now)
             return
         }
-        let k = settings.components, n = message.count
-        if resp.count < n * k { resp = [Double](repeating: 0, count: n * k) }
-        var changed = false
-        if outcomes.count < n { outcomes = [MixtureObservation](repeating: Self.unscored, count: max(n, 64)) }
-        // One call per message: a per-observation `learner.observe` on this class's
-        // stored property paid a dynamic exclusivity check each time.
-        values.withUnsafeBufferPointer { xs in
-            resp.withUnsafeMutableBufferPointer { r in
-                outcomes.withUnsafeMutableBufferPointer { out in
-                    changed = learner.observe(xs.baseAddress!, count: n, learn: message.learn,
-                                              responsibilities: r.baseAddress!, outcomes: out.baseAddress!)
-                }
-            }
-        }
         if config.publish.posteriors {
-            writePosterior(message, payload: payload)
-            writer.withBytes { sink.publish(topic: posteriorTopic, body: $0) }
+            var w = JSONWriter(capacity: 0)  // empty, no allocation: swapped with `writer`
+            swap(&w, &writer)
+            Self.writePosterior(message, payload: payload, model: config.name, observations: ingest.learner.observations,
+                                components: settings.components, resp: ingest.resp, outcomes: ingest.outcomes, into: &w)
+            w.withBytes { sink.publish(topic: posteriorTopic, body: $0) }
+            swap(&w, &writer)
         }
-        if changed && (paramsPublishedVersion == 0 || learner.observations - paramsPublishedAt >= config.publish.paramsEvery) {
+        if changed && (paramsPublishedVersion == 0 || ingest.learner.observations - paramsPublishedAt >= config.publish.paramsEvery) {
             publishParams(sink: sink)
         }
     }
@@ -163,6 +153,41 @@ final class MixtureHost: ModelHost {
         paramsPublishedAt = at
         paramsPublishedVersion = publishedVersion
         learner = restored
+    }
+}
+
+extension MixtureHost {
+    struct Ingest {
+        var learner: MixtureLearner
+        var values: [Double] = []
+        var resp: [Double] = []
+        /// Per-observation outcomes of the message in progress (grown, never shrunk).
+        var outcomes: [MixtureObservation] = []
+
+        /// Decodes a payload and learns from its rows (posteriors into `resp`, one
+        /// outcome per row). Returns the message and whether the parameters changed.
+        mutating func run(
+            _ payload: UnsafeRawBufferPointer, binary: BinaryObservationDecoder?, parser: ObservationParser
+        ) throws(ObservationError) -> (ParsedMessage, Bool) {
+            let message: ParsedMessage
+            if let binary {
+                message = try binary.decode(payload, into: &values)
+            } else {
+                message = try parser.parse(payload, into: &values)
+            }
+            let k = learner.settings.components, n = message.count
+            if resp.count < n * k { resp = [Double](repeating: 0, count: n * k) }
+            if outcomes.count < n { outcomes = [MixtureObservation](repeating: MixtureHost.unscored, count: max(n, 64)) }
+            let changed = values.withUnsafeBufferPointer { xs in
+                resp.withUnsafeMutableBufferPointer { r in
+                    outcomes.withUnsafeMutableBufferPointer { out in
+                        learner.observe(xs.baseAddress!, count: n, learn: message.learn,
+                                        responsibilities: r.baseAddress!, outcomes: out.baseAddress!)
+                    }
+                }
+            }
+            return (message, changed)
+        }
     }
 }
 
