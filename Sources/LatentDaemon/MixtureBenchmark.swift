@@ -13,6 +13,9 @@ public enum MixtureBenchmark {
         /// full and diag: the same work over 16-row segments, as the learner runs it on the
         /// rows of a batch message (`segmentResponsibilities` + `accumulateSegment`).
         public var segmentNanosecondsPerObservation: Double?
+        /// With `learner`: the whole learner on 100-row messages, batch 16 (what the
+        /// daemon runs on batch messages: segments plus a stepwise M-step every 16 rows).
+        public var learnerNanosecondsPerObservation: Double?
         public var checksum: Double
     }
 
@@ -32,7 +35,8 @@ public enum MixtureBenchmark {
         return try! GaussianMixture(weights: [Double](repeating: 1, count: k), means: means, covariances: cov, covarianceType: type)
     }
 
-    public static func run(_ type: CovarianceType, components k: Int, dimensions d: Int, observations n: Int, repeats: Int) -> Result {
+    public static func run(_ type: CovarianceType, components k: Int, dimensions d: Int, observations n: Int, repeats: Int,
+                           learner timeLearner: Bool = false) -> Result {
         var rng = Xoshiro256StarStar(seed: 11)
         var data = [Double](repeating: 0, count: n * d)
         for i in data.indices { data[i] = Double((i / d) % k) + rng.normal() }
@@ -81,9 +85,34 @@ public enum MixtureBenchmark {
                 }
             }
         }
+        var learnerBest: Double?
+        if timeLearner {
+            var settings = LearnerSettings(components: k, dimensions: d, covarianceType: type)
+            settings.batch = 16
+            // Learning from the benchmark's mixture, so the timing has no warm-up.
+            let fresh = MixtureLearner(settings: settings, initial: model)
+            var learner = fresh
+            let rows = 100
+            var learnerResp = [Double](repeating: 0, count: rows * k)
+            var outcomes = [MixtureObservation](
+                repeating: .init(scored: false, logLikelihood: 0, label: 0, parametersChanged: false), count: rows)
+            learnerBest = fastest(repeats, observations: n) {
+                learner = fresh
+                data.withUnsafeBufferPointer { xs in
+                    var row = 0
+                    while row < n {
+                        let m = min(rows, n - row)
+                        _ = learner.observe(xs.baseAddress! + row * d, count: m, learn: true,
+                                            responsibilities: &learnerResp, outcomes: &outcomes)
+                        row += m
+                    }
+                }
+            }
+            checksum += Double(learner.version)
+        }
         return Result(covariance: type, components: k, dimensions: d, observations: n,
                       nanosecondsPerObservation: best, segmentNanosecondsPerObservation: segmentBest,
-                      checksum: checksum + stats.total)
+                      learnerNanosecondsPerObservation: learnerBest, checksum: checksum + stats.total)
     }
 
     /// The fastest of `repeats` runs of `body` over `n` observations, in ns per observation.
