@@ -148,16 +148,21 @@ public struct GaussianMixture: Sendable, Equatable {
                 }
             }
             if let failed { throw .notPositiveDefinite(component: failed) }
-            for j in 0..<k {
-                var product = 1.0
-                for t in 0..<d { product *= covariances[j * d + t] }
-                let ratio = weights[j] / product.squareRoot()
-                if product.isNormal && ratio.isNormal {
-                    logNormalizers[j] = _log(ratio) - 0.5 * Double(d) * log2Pi
-                } else {
-                    var logDet = 0.0
-                    for t in 0..<d { logDet -= 0.5 * _log(covariances[j * d + t]) }
-                    logNormalizers[j] = _log(weights[j]) - 0.5 * Double(d) * log2Pi + logDet
+            covariances.withUnsafeBufferPointer { cov in
+                logNormalizers.withUnsafeMutableBufferPointer { ln in
+                    for j in 0..<k {
+                        let v = cov.baseAddress! + j * d
+                        var product = 1.0
+                        for t in 0..<d { product *= v[t] }
+                        let ratio = weights[j] / product.squareRoot()
+                        if product.isNormal && ratio.isNormal {
+                            ln[j] = _log(ratio) - 0.5 * Double(d) * log2Pi
+                        } else {
+                            var logDet = 0.0
+                            for t in 0..<d { logDet -= 0.5 * _log(v[t]) }
+                            ln[j] = _log(weights[j]) - 0.5 * Double(d) * log2Pi + logDet
+                        }
+                    }
                 }
             }
         case .spherical:
@@ -190,10 +195,17 @@ public struct GaussianMixture: Sendable, Equatable {
             if covarianceType == .diag {
                 means.withUnsafeBufferPointer { mu in
                     diagonalBlocks.withUnsafeMutableBufferPointer { blocks in
-                        for j in 0..<k {
-                            for i in 0..<d {
-                                blocks[((j / 4) * d + i) * 2][j % 4] = mu[j * d + i]
-                                blocks[((j / 4) * d + i) * 2 + 1][j % 4] = f[j * d + i]
+                        // As doubles: lane j % 4 of block (j / 4, i) is double 8·((j/4)·D + i) + j % 4
+                        // (means) and 4 after it (precisions). Lane inserts per entry cost more.
+                        blocks.withMemoryRebound(to: Double.self) { lanes in
+                            for j in 0..<k {
+                                let m = mu.baseAddress! + j * d, p = f.baseAddress! + j * d
+                                var out = lanes.baseAddress! + 8 * (j / 4) * d + j % 4
+                                for i in 0..<d {
+                                    out[0] = m[i]
+                                    out[4] = p[i]
+                                    out += 8
+                                }
                             }
                         }
                     }

@@ -83,10 +83,19 @@ extension GaussianMixture {
             }
 
             // One reciprocal per component, not a division per statistic: the M-step runs
-            // every mini-batch, and K·D (or K·D(D+1)/2) divisions stalled on divsd.
+            // every mini-batch, and K·D (or K·D(D+1)/2) divisions stalled on divsd. The
+            // component's test outside its loop, and rows through pointers, so the loops
+            // vectorize: per entry, a test and checked index arithmetic were most of a
+            // diagonal M-step's instructions.
+            let mu = means.baseAddress!
             for j in 0..<k {
-                let inverse = 1 / nk(j)
-                for i in 0..<d { means[j * d + i] = alive(j) ? sums[j * d + i] * inverse : pooledMean[i] }
+                let row = mu + j * d, s = sums + j * d
+                if alive(j) {
+                    let inverse = 1 / nk(j)
+                    for i in 0..<d { row[i] = s[i] * inverse }
+                } else {
+                    for i in 0..<d { row[i] = pooledMean[i] }
+                }
             }
 
             var weightSum = 0.0
@@ -124,12 +133,17 @@ extension GaussianMixture {
                     p += 1
                 } }
             case .diag:
+                let c = cov.baseAddress!, reg = options.regCovar
                 for j in 0..<k {
-                    let inverse = 1 / nk(j)
-                    for i in 0..<d {
-                        let mu = means[j * d + i]
-                        let ml = alive(j) ? second[j * d + i] * inverse - mu * mu : pooledVariance(i)
-                        cov[j * d + i] = finish(ml, diagonal: true, count: nk(j))
+                    let out = c + j * d, m = mu + j * d, q = second + j * d, count = nk(j)
+                    if alive(j) && nu == 0 {  // finish(ml) is then ml + reg
+                        let inverse = 1 / count
+                        for i in 0..<d { out[i] = (q[i] * inverse - m[i] * m[i]) + reg }
+                    } else if alive(j) {
+                        let inverse = 1 / count
+                        for i in 0..<d { out[i] = finish(q[i] * inverse - m[i] * m[i], diagonal: true, count: count) }
+                    } else {
+                        for i in 0..<d { out[i] = finish(pooledVariance(i), diagonal: true, count: count) }
                     }
                 }
             case .spherical:
@@ -149,7 +163,9 @@ extension GaussianMixture {
 
             // The same checks as the validating initializer, then its normalization.
             for j in 0..<k where !(weights[j] >= 0 && weights[j].isFinite) { valid = false }
-            for i in 0..<(k * d) where !means[i].isFinite { valid = false }
+            var finite = true
+            for i in 0..<(k * d) { finite = finite && mu[i].isFinite }
+            if !finite { valid = false }
             for j in 0..<k { weights[j] /= weightSum }
             Self.repair(cov, type: type, components: k, dimensions: d, floor: options.regCovar)
         } } } } } } }
