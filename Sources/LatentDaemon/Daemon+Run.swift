@@ -60,6 +60,10 @@ extension Daemon {
         ])
 
         let topic = Message(), payload = Message()
+        // The helper thread that parses large JSON payloads (ParseAhead.swift), when a
+        // model can use it.
+        let parseAhead = hosts.contains { ($0 as? MixtureHost)?.jsonParser != nil } ? ParseAhead() : nil
+        defer { parseAhead?.stop() }
         var nextCheckpoint = monotonicSeconds() + config.checkpoint.interval.seconds
         let watchdogPeriod = notifier.watchdogInterval.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 }
         var nextWatchdog = monotonicSeconds()
@@ -96,7 +100,7 @@ extension Daemon {
             if poller.isReadable(controlToken) { serveControl(sockets) }
             if poller.isReadable(monitorToken) { handleMonitorEvents(sockets) }
             if poller.isReadable(inputToken) {
-                drainInput(sockets, topic: topic, payload: payload)
+                drainInput(sockets, topic: topic, payload: payload, parseAhead: parseAhead)
             }
         }
         try? notifier.stopping()
@@ -112,10 +116,31 @@ extension Daemon {
     /// Receives for at most ~5 ms (and 4096 messages), so that the control socket and
     /// signals are served between bursts even when the input never goes quiet: a
     /// message bound would let batches of 100 observations hold `status` for seconds.
-    func drainInput(_ s: Sockets, topic: Message, payload: Message) {
+    ///
+    /// Large JSON payloads for a single Gaussian-mixture model are parsed ahead on
+    /// `parseAhead`'s helper thread; every other message first waits for those before
+    /// it, and the drain ends with none in flight, so the order of everything is the
+    /// order of arrival.
+    func drainInput(_ s: Sockets, topic: Message, payload: Message, parseAhead: ParseAhead? = nil) {
         // The hosts and routes once per drain: read from `self` per message, each
         // read retained and released them.
         let hosts = self.hosts, routes = self.routes
+        let complete: (ParseAhead.Job) -> Void = { job in
+            job.host!.handle(parsed: job, sink: s.sink, now: monotonicSeconds())
+        }
+        defer { parseAhead?.completeAll(complete) }
+        /// Hands the message to the helper if it qualifies; otherwise completes the
+        /// jobs before it and returns false.
+        func parsedAhead(_ topic: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Bool {
+            guard let parseAhead else { return false }
+            if payload.count >= ParseAhead.minimumPayload, let i = routes.onlyMatch(topic),
+               let host = hosts[i] as? MixtureHost, let parser = host.jsonParser {
+                parseAhead.submit(host: host, parser: parser, topic: topic, payload: payload, complete: complete)
+                return true
+            }
+            parseAhead.completeAll(complete)
+            return false
+        }
         var now = monotonicSeconds(), budget = 4096
         let until = now + 0.005
         while budget > 0, now <= until {
@@ -130,17 +155,20 @@ extension Daemon {
                 // Single frame: "topic payload".
                 topic.withUnsafeBytes { frame in
                     guard let space = frame.firstIndex(of: UInt8(ascii: " ")) else {
+                        parseAhead?.completeAll(complete)
                         rejectInput("a single-frame message must be \"topic payload\" (no space found)", topic: frame, sink: s.sink, now: now)
                         return
                     }
-                    route(topic: UnsafeRawBufferPointer(rebasing: frame[..<space]),
-                          payload: UnsafeRawBufferPointer(rebasing: frame[(space + 1)...]), sink: s.sink, now: now,
-                          hosts: hosts, routes: routes)
+                    let t = UnsafeRawBufferPointer(rebasing: frame[..<space])
+                    let p = UnsafeRawBufferPointer(rebasing: frame[(space + 1)...])
+                    if parsedAhead(t, p) { return }
+                    route(topic: t, payload: p, sink: s.sink, now: now, hosts: hosts, routes: routes)
                 }
                 continue
             }
             guard (try? s.input.receive(into: payload, dontWait: true)) == true else { continue }
             if payload.more {
+                parseAhead?.completeAll(complete)
                 let dropped = (try? s.input.skipRemainingParts(using: payload)) ?? 0
                 topic.withUnsafeBytes { t in
                     rejectInput("expected 2 frames [topic, payload], got \(2 + dropped) frames", topic: t, sink: s.sink, now: now)
@@ -149,6 +177,7 @@ extension Daemon {
             }
             topic.withUnsafeBytes { t in
                 payload.withUnsafeBytes { p in
+                    if parsedAhead(t, p) { return }
                     route(topic: t, payload: p, sink: s.sink, now: now, hosts: hosts, routes: routes)
                 }
             }

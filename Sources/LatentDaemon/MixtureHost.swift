@@ -99,6 +99,25 @@ final class MixtureHost: ModelHost {
             errors.report(error.description, inputTopic: topic, to: sink, now: now)
             return
         }
+        publish(message, changed: changed, payload: payload, sink: sink)
+    }
+
+    /// The parser for `ParseAhead`: JSON models only (binary decoding costs less
+    /// than handing a payload over).
+    var jsonParser: ObservationParser? { binary == nil ? parser : nil }
+
+    /// `handle` for a payload parsed by `ParseAhead`: the same learning and output.
+    func handle(parsed job: ParseAhead.Job, sink: OutputSink, now: Double) {
+        switch job.result {
+        case .failure(let error):
+            job.topic.withUnsafeBytes { errors.report(error.description, inputTopic: $0, to: sink, now: now) }
+        case .success(let message):
+            let changed = job.values.withUnsafeBufferPointer { ingest.learn($0, message) }
+            job.payload.withUnsafeBytes { publish(message, changed: changed, payload: $0, sink: sink) }
+        }
+    }
+
+    private func publish(_ message: ParsedMessage, changed: Bool, payload: UnsafeRawBufferPointer, sink: OutputSink) {
         if config.publish.posteriors {
             var w = JSONWriter(capacity: 0)  // empty, no allocation: swapped with `writer`
             swap(&w, &writer)
@@ -175,18 +194,21 @@ extension MixtureHost {
             } else {
                 message = try parser.parse(payload, into: &values)
             }
+            let changed = values.withUnsafeBufferPointer { learn($0, message) }
+            return (message, changed)
+        }
+
+        /// Learns from the rows of a parsed message (`xs`, row-major).
+        mutating func learn(_ xs: UnsafeBufferPointer<Double>, _ message: ParsedMessage) -> Bool {
             let k = learner.settings.components, n = message.count
             if resp.count < n * k { resp = [Double](repeating: 0, count: n * k) }
             if outcomes.count < n { outcomes = [MixtureObservation](repeating: MixtureHost.unscored, count: max(n, 64)) }
-            let changed = values.withUnsafeBufferPointer { xs in
-                resp.withUnsafeMutableBufferPointer { r in
-                    outcomes.withUnsafeMutableBufferPointer { out in
-                        learner.observe(xs.baseAddress!, count: n, learn: message.learn,
-                                        responsibilities: r.baseAddress!, outcomes: out.baseAddress!)
-                    }
+            return resp.withUnsafeMutableBufferPointer { r in
+                outcomes.withUnsafeMutableBufferPointer { out in
+                    learner.observe(xs.baseAddress!, count: n, learn: message.learn,
+                                    responsibilities: r.baseAddress!, outcomes: out.baseAddress!)
                 }
             }
-            return (message, changed)
         }
     }
 }

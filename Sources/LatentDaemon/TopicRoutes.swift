@@ -38,6 +38,13 @@ struct TopicRoutes {
         return matched
     }
 
+    /// The model `topic` goes to if it goes to exactly one.
+    func onlyMatch(_ topic: UnsafeRawBufferPointer) -> Int? {
+        var only: Int?, matches = 0
+        _ = forEachMatch(topic) { i in only = i; matches += 1 }
+        return matches == 1 ? only : nil
+    }
+
     /// The first model whose prefix `topic` starts with.
     func firstMatch(_ topic: UnsafeRawBufferPointer) -> Int? {
         var first: Int?
