@@ -1,4 +1,3 @@
-import CAllocationCounter
 import Testing
 @testable import LatentCore
 
@@ -73,42 +72,20 @@ struct DiagonalSegmentTests {
     @Test(arguments: [LearnerSettings.Estimator.soft, .hard], [false, true])
     func learnerOnMessagesEqualsLearnerOnRows(_ estimator: LearnerSettings.Estimator, _ averaging: Bool) {
         let k = 5, d = 6, total = 3_000
-        var settings = LearnerSettings(components: k, dimensions: d, covarianceType: .diag)
-        settings.estimator = estimator
-        settings.averaging = averaging
-        settings.warmup = 60
-        let truth = Self.mixture(k: k, d: d, seed: 42)
-        var rng = Xoshiro256StarStar(seed: 8)
-        var xs: [Double] = []
-        for n in 0..<total {
-            for i in 0..<d { xs.append(truth.means[(n % k) * d + i] + rng.normal()) }
-        }
+        let settings = LearnerOnMessages.settings(.diag, k: k, d: d, estimator: estimator, averaging: averaging)
+        let xs = LearnerOnMessages.rows(total, around: Self.mixture(k: k, d: d, seed: 42), seed: 8)
         var byRow = MixtureLearner(settings: settings), byMessage = byRow
-        var resp = [Double](repeating: 0, count: 100 * k)
-        var outcomes = [MixtureObservation](repeating: .init(scored: false, logLikelihood: 0, label: 0, parametersChanged: false), count: 100)
-        var rowOutcomes: [MixtureObservation] = [], messageOutcomes: [MixtureObservation] = []
-        var rowPosteriors: [Double] = [], messagePosteriors: [Double] = []
-        var allocations = 0, checkedMessages = 0
+        var resp = [Double](repeating: 0, count: k)
+        var rowOutcomes: [MixtureObservation] = [], rowPosteriors: [Double] = []
         xs.withUnsafeBufferPointer { x in
             for n in 0..<total {
                 rowOutcomes.append(byRow.observe(x.baseAddress! + n * d, learn: true, responsibilities: &resp))
-                rowPosteriors.append(contentsOf: resp[0..<k])
-            }
-            var n = 0, size = 1
-            while n < total {
-                let count = min(size, total - n)
-                let before = latentd_thread_allocations()
-                _ = byMessage.observe(x.baseAddress! + n * d, count: count, learn: true, responsibilities: &resp, outcomes: &outcomes)
-                if n > 1_000 && byMessage.reseeds == 0 {
-                    allocations += Int(latentd_thread_allocations() - before)
-                    checkedMessages += 1
-                }
-                messageOutcomes.append(contentsOf: outcomes[0..<count])
-                messagePosteriors.append(contentsOf: resp[0..<(count * k)])
-                n += count
-                size = size % 37 + 5
+                rowPosteriors.append(contentsOf: resp)
             }
         }
+        let run = LearnerOnMessages.feed(&byMessage, xs)
+        let (allocations, checkedMessages) = (run.allocations, run.checkedMessages)
+        let (messageOutcomes, messagePosteriors) = (run.outcomes, run.posteriors)
         #expect(allocations == 0)
         #expect(checkedMessages > 50, "no re-seed-free messages were counted")
         #expect(byRow.version == byMessage.version && byRow.version > 100)

@@ -1,4 +1,3 @@
-import CAllocationCounter
 import Testing
 @testable import LatentCore
 
@@ -120,23 +119,11 @@ struct FullCovarianceSegmentTests {
     @Test(arguments: [LearnerSettings.Estimator.soft, .hard], [false, true])
     func learnerOnMessagesMatchesLearnerOnRows(_ estimator: LearnerSettings.Estimator, _ averaging: Bool) {
         let k = 3, d = 4
-        var settings = LearnerSettings(components: k, dimensions: d, covarianceType: .full)
-        settings.estimator = estimator
-        settings.averaging = averaging
-        settings.warmup = 60
-        let truth = Self.mixture(k: k, d: d, seed: 42)
-        var rng = Xoshiro256StarStar(seed: 8)
-        var xs: [Double] = []
-        for n in 0..<3_000 {
-            let j = n % k
-            for i in 0..<d { xs.append(truth.means[j * d + i] + rng.normal()) }
-        }
+        let settings = LearnerOnMessages.settings(.full, k: k, d: d, estimator: estimator, averaging: averaging)
+        let xs = LearnerOnMessages.rows(3_000, around: Self.mixture(k: k, d: d, seed: 42), seed: 8)
         var byRow = MixtureLearner(settings: settings), byMessage = byRow
-        var resp = [Double](repeating: 0, count: 100 * k)
-        var outcomes = [MixtureObservation](repeating: .init(scored: false, logLikelihood: 0, label: 0, parametersChanged: false), count: 100)
+        var resp = [Double](repeating: 0, count: k)
         var rowOutcomes: [MixtureObservation] = []
-        var messageOutcomes: [MixtureObservation] = []
-        var allocations = 0, checkedMessages = 0
         xs.withUnsafeBufferPointer { x in
             for n in 0..<3_000 {
                 let row = x.baseAddress! + n * d
@@ -146,32 +133,13 @@ struct FullCovarianceSegmentTests {
                     rowOutcomes.append(Self.perObservation(&byRow, row, &resp))
                 }
             }
-            var n = 0, size = 1
-            while n < 3_000 {
-                let count = min(size, 3_000 - n)
-                let before = latentd_thread_allocations()
-                _ = byMessage.observe(x.baseAddress! + n * d, count: count, learn: true, responsibilities: &resp, outcomes: &outcomes)
-                if n > 1_000 && byMessage.reseeds == 0 {
-                    allocations += Int(latentd_thread_allocations() - before)
-                    checkedMessages += 1
-                }
-                messageOutcomes.append(contentsOf: outcomes[0..<count])
-                n += count
-                size = size % 37 + 5  // 1, 6, 11, … 41, 9, …
-            }
         }
+        let run = LearnerOnMessages.feed(&byMessage, xs)
+        let (allocations, checkedMessages, messageOutcomes) = (run.allocations, run.checkedMessages, run.outcomes)
         // Another split of the same rows into messages: the same bits (what lets a
         // restart that regroups messages continue exactly).
         var regrouped = MixtureLearner(settings: settings)
-        xs.withUnsafeBufferPointer { x in
-            var n = 0, size = 7
-            while n < 3_000 {
-                let count = min(size, 3_000 - n)
-                _ = regrouped.observe(x.baseAddress! + n * d, count: count, learn: true, responsibilities: &resp, outcomes: &outcomes)
-                n += count
-                size = size % 23 + 2
-            }
-        }
+        _ = LearnerOnMessages.feed(&regrouped, xs, sizes: (7, { $0 % 23 + 2 }))
         #expect(regrouped.model == byMessage.model && regrouped.statistics == byMessage.statistics)
         #expect(allocations == 0)
         #expect(checkedMessages > 50, "no re-seed-free messages were counted")
