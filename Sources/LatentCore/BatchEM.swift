@@ -67,15 +67,17 @@ public enum BatchEM {
 /// Turns responsibilities into a one-hot vector at their argmax (hard EM).
 @inline(__always)
 func makeHard(_ r: UnsafeMutablePointer<Double>, _ k: Int) {
-    var best = 0
-    for j in 1..<max(k, 1) where r[j] > r[best] { best = j }
+    let best = argmax(r, k)
     for j in 0..<k { r[j] = j == best ? 1 : 0 }
 }
 
 /// Index of the largest value (the MAP label).
 @inline(__always)
 public func argmax(_ v: UnsafePointer<Double>, _ count: Int) -> Int {
-    var best = 0
-    for j in 1..<max(count, 1) where v[j] > v[best] { best = j }
+    // The running maximum in a register: reloading v[best] made every step wait on a
+    // load that depended on the step before (the learner labels every row).
+    guard count > 1 else { return 0 }
+    var best = 0, top = v[0]
+    for j in 1..<count where v[j] > top { best = j; top = v[j] }
     return best
 }
