@@ -40,8 +40,26 @@ struct Throughput: ParsableCommand {
         (on a VM whose speed drifts, one pair of runs can straddle a change of speed).
         """)
     var rounds = 1
-    @Flag(help: "Run the daemon on the last CPU only (taskset), so the tool's threads do not preempt it.")
+    @Flag(help: """
+        Run the daemon on the last CPU only (taskset) and this tool's threads on the others, so \
+        that neither preempts the other (the transport reference then shares the tool's CPUs, so \
+        its ratio is not the ingest figure).
+        """)
     var pin = false
+
+    /// Restricts every thread of this process, and so every thread they create later, to
+    /// `cpus`, through taskset -a -p: Glibc's module does not export sched_setaffinity.
+    static func restrictThisThread(toCPUs cpus: Range<Int>) throws {
+        let taskset = Process()
+        taskset.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+        taskset.arguments = ["-a", "-p", "-c", "\(cpus.lowerBound)-\(cpus.upperBound - 1)", String(getpid())]
+        taskset.standardOutput = FileHandle.nullDevice
+        try taskset.run()
+        taskset.waitUntilExit()
+        guard taskset.terminationStatus == 0 else {
+            throw ValidationError("--pin: taskset -p failed (status \(taskset.terminationStatus))")
+        }
+    }
 
     func run() throws {
         let chosen = try framings.split(separator: ",").map { name in
@@ -58,8 +76,14 @@ struct Throughput: ParsableCommand {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let messages = LoadMessages()
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        if pin && cpus >= 2 {
+            // Before any thread of the tool exists (libzmq's I/O thread, the producer, the
+            // collector): threads inherit the mask of the thread that creates them.
+            try Self.restrictThisThread(toCPUs: 0..<(cpus - 1))
+        }
         let context = try Context(ioThreads: 1)
-        var run = try LoadRun(context: context, dir: dir, messages: messages, daemonCPU: pin ? ProcessInfo.processInfo.activeProcessorCount - 1 : nil)
+        var run = try LoadRun(context: context, dir: dir, messages: messages, daemonCPU: pin ? cpus - 1 : nil)
         defer { run.finish() }
 
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
