@@ -133,13 +133,10 @@ extension GaussianMixture {
                     p += 1
                 } }
             case .diag:
-                let c = cov.baseAddress!, reg = options.regCovar
+                let c = cov.baseAddress!
                 for j in 0..<k {
                     let out = c + j * d, m = mu + j * d, q = second + j * d, count = nk(j)
-                    if alive(j) && nu == 0 {  // finish(ml) is then ml + reg
-                        let inverse = 1 / count
-                        for i in 0..<d { out[i] = (q[i] * inverse - m[i] * m[i]) + reg }
-                    } else if alive(j) {
+                    if alive(j) {
                         let inverse = 1 / count
                         for i in 0..<d { out[i] = finish(q[i] * inverse - m[i] * m[i], diagonal: true, count: count) }
                     } else {
@@ -163,9 +160,7 @@ extension GaussianMixture {
 
             // The same checks as the validating initializer, then its normalization.
             for j in 0..<k where !(weights[j] >= 0 && weights[j].isFinite) { valid = false }
-            var finite = true
-            for i in 0..<(k * d) { finite = finite && mu[i].isFinite }
-            if !finite { valid = false }
+            for i in 0..<(k * d) where !mu[i].isFinite { valid = false }
             for j in 0..<k { weights[j] /= weightSum }
             Self.repair(cov, type: type, components: k, dimensions: d, floor: options.regCovar)
         } } } } } } }
