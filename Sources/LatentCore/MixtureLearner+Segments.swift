@@ -15,12 +15,18 @@ extension MixtureLearner {
     /// longer runs of rows are simply cut.
     static let maximumSegmentRows = 64
 
-    /// Whether the rows of a batch message are learned in segments: full and diagonal
-    /// covariances, whose segment kernels beat row-by-row learning (full: 3.7 → 2.4 µs
-    /// at K=16 D=32; diag: 74 → 37–42 ns at K=4 D=8, `latentd bench`). Single
-    /// observations of full mixtures are segments of one; those of diagonal ones take
-    /// `learnFrom`, whose arithmetic per row is the same.
-    static func learnsInSegments(_ s: LearnerSettings) -> Bool { s.covarianceType == .full || s.covarianceType == .diag }
+    /// Whether the covariance type has segment kernels: full and diagonal, whose
+    /// kernels beat row-by-row learning (full: 3.7 → 2.4 µs at K=16 D=32; diag:
+    /// 74 → 37–42 ns at K=4 D=8, `latentd bench`).
+    static func hasSegmentKernels(_ s: LearnerSettings) -> Bool { s.covarianceType == .full || s.covarianceType == .diag }
+
+    /// Whether `rows` consecutive rows are learned as segments. Full covariances
+    /// always, single observations as segments of one (one kernel); diagonal ones from
+    /// two rows, because one row costs less through `learnFrom`, whose arithmetic per
+    /// row is the same.
+    static func learnsInSegments(_ s: LearnerSettings, rows: Int) -> Bool {
+        s.covarianceType == .full || (s.covarianceType == .diag && rows > 1)
+    }
 
     /// Rows of a segment for `settings`: the mini-batch, at most `maximumSegmentRows`.
     static func segmentCapacity(_ s: LearnerSettings) -> Int { min(max(s.batch, 1), maximumSegmentRows) }

@@ -108,7 +108,7 @@ public struct MixtureLearner: Sendable {
         rng = Xoshiro256StarStar(seed: settings.seed)
         gamma = [Double](repeating: 0, count: k)
         scratch = [Double](repeating: 0, count: max(d, packedCount(d)))
-        segmentScratch = Self.learnsInSegments(settings)
+        segmentScratch = Self.hasSegmentKernels(settings)
             ? [Double](repeating: 0, count: Self.segmentScratchCount(settings)) : []
         if let initial { start(from: initial) } else { warmupBuffer.reserveCapacity(settings.warmup * d) }
     }
@@ -141,7 +141,7 @@ public struct MixtureLearner: Sendable {
             finishWarmup()
             changed = true
         } else if learn && !settings.frozen {
-            if settings.covarianceType == .full {  // a segment of one: the same arithmetic as in a batch message
+            if Self.learnsInSegments(settings, rows: 1) {  // a segment of one: the same arithmetic as in a batch message
                 var outcome = MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: false)
                 _ = learnSegment(x, rows: 1, responsibilities: resp, outcomes: &outcome)
                 return outcome
@@ -178,10 +178,7 @@ public struct MixtureLearner: Sendable {
         var changed = false
         var i = 0
         while i < count {
-            // Diagonal rows one at a time (messages of one observation) take `observe`, as
-            // before segments; full ones are always segments, of one if need be.
-            if Self.learnsInSegments(settings) && learn && !settings.frozen,
-               settings.covarianceType == .full || count - i > 1, case .some = model {
+            if Self.learnsInSegments(settings, rows: count - i) && learn && !settings.frozen, case .some = model {
                 // The rows up to the end of the mini-batch share the iterate: one segment.
                 let rows = min(count - i, settings.batch - pendingCount, Self.maximumSegmentRows)
                 observations += rows
