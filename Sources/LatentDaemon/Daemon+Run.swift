@@ -121,7 +121,7 @@ extension Daemon {
     /// `parseAhead`'s helper thread; every other message first waits for those before
     /// it, and the drain ends with none in flight, so the order of everything is the
     /// order of arrival.
-    func drainInput(_ s: Sockets, topic: Message, payload: Message, parseAhead: ParseAhead? = nil) {
+    func drainInput(_ s: Sockets, topic: Message, payload: Message, parseAhead: ParseAhead?) {
         // The hosts and routes once per drain: read from `self` per message, each
         // read retained and released them.
         let hosts = self.hosts, routes = self.routes

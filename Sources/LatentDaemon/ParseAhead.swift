@@ -64,8 +64,6 @@ final class ParseAhead: @unchecked Sendable {
         condition.unlock()
     }
 
-    var isEmpty: Bool { count == 0 }
-
     /// Queues a payload for `host`'s parser. When all slots are taken the oldest job
     /// is completed first, through `complete`.
     func submit(host: MixtureHost, parser: ObservationParser, topic: UnsafeRawBufferPointer,
