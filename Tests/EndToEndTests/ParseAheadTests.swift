@@ -1,4 +1,5 @@
 import Foundation
+@testable import LatentDaemon
 import Testing
 
 /// Large JSON batches are parsed on a helper thread (ParseAhead.swift). Nothing
@@ -38,7 +39,7 @@ import Testing
             }
             let rows = data[start..<min(start + 250, data.count)]
             let text = #"{"xs":[\#(rows.map(json).joined(separator: ","))],"id":"\#(id)"}"#
-            if rows.count == 250 { large += text.utf8.count >= 4096 ? 1 : 0 }
+            if rows.count == 250 { large += text.utf8.count >= ParseAhead.minimumPayload ? 1 : 0 }
             try daemon.send("j", text)
             try daemon.send(frames: [Array("b".utf8), f64le(rows)])
             sent.append(id)
@@ -69,7 +70,7 @@ import Testing
         }
         #expect(posteriors["j"]!.map { $0["id"] as? String ?? "" } == sent, "posteriors out of sending order")
         #expect(errors == bad && bad >= 4)
-        #expect(large >= 12, "batches below the helper's threshold (4096 bytes) test nothing")
+        #expect(large >= 12, "batches below the helper's threshold (ParseAhead.minimumPayload) test nothing")
         #expect(posteriors["b"]!.count == sent.count)
         var differing = 0
         for (p, q) in zip(posteriors["j"]!, posteriors["b"]!) {
