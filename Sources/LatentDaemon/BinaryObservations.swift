@@ -34,7 +34,6 @@ public struct BinaryObservationDecoder: Sendable {
     public func decode(
         _ payload: UnsafeRawBufferPointer, into values: inout [Double]
     ) throws(ObservationError) -> ParsedMessage {
-        values.removeAll(keepingCapacity: true)
         guard !payload.isEmpty else { throw .emptyPayload }
         guard payload.count % stride == 0 else {
             throw .partialObservation(byteCount: payload.count, multiple: stride)
@@ -46,6 +45,8 @@ public struct BinaryObservationDecoder: Sendable {
         let n = count * dimensions
         // Sized once and written through one buffer pointer: `append` per value paid a
         // capacity and uniqueness check each, a tenth of the daemon's time on f64le batches.
+        // Resized only when the row count changes: clearing it first zeroed the buffer
+        // again for every message.
         if values.count != n {
             values.removeAll(keepingCapacity: true)
             values.append(contentsOf: repeatElement(0, count: n))
