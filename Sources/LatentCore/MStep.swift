@@ -66,10 +66,16 @@ extension GaussianMixture {
             let counts = counts.baseAddress!, sums = sums.baseAddress!, second = second.baseAddress!
             @inline(__always) func nk(_ j: Int) -> Double { counts[j] + eps10 }
             @inline(__always) func alive(_ j: Int) -> Bool { counts[j] > 1e-10 * total }
-            // Pooled mean and per-dimension variance: the fallback for empty components.
-            for i in 0..<d { pooledMean[i] = 0 }
-            for j in 0..<k { for i in 0..<d { pooledMean[i] += sums[j * d + i] } }
-            for i in 0..<d { pooledMean[i] /= total }
+            // Pooled mean and per-dimension variance: the fallback for empty components,
+            // computed only when there is one (a quarter of a diagonal M-step went to the
+            // pooled mean's sums, every mini-batch, for nothing).
+            var anyDead = false
+            for j in 0..<k where !alive(j) { anyDead = true }
+            if anyDead {
+                for i in 0..<d { pooledMean[i] = 0 }
+                for j in 0..<k { for i in 0..<d { pooledMean[i] += sums[j * d + i] } }
+                for i in 0..<d { pooledMean[i] /= total }
+            }
             /// Variance of dimension i over all components' pooled statistics.
             func pooledVariance(_ i: Int) -> Double {
                 var m2 = 0.0
