@@ -66,7 +66,9 @@ extension MixtureLearner {
                 models.append(nil)
             }
         }
-        model = models[0]
+        // Both are stored (the format predates the computed `model`); without
+        // averaging they are the same parameters.
+        averagedModel = settings.averaging ? models[0] : nil
         iterate = models[1]
         let secondCount = settings.covarianceType.secondMomentCount(components: k, dimensions: d)
         var stats: [MixtureStatistics] = []

@@ -80,7 +80,7 @@ extension MixtureLearner {
             // after it, below).
             let scoredBefore = completes ? m - 1 : m
             if averaging && scoredBefore > 0 {
-                model!.segmentResponsibilitiesInPlace(
+                averagedModel!.segmentResponsibilitiesInPlace(
                     xs, rows: scoredBefore, into: resp, logLikelihoods: logLikelihoods, scratch: eScratch)
             }
             pendingCount += m
@@ -88,9 +88,15 @@ extension MixtureLearner {
             let changed = completes
             if changed {  // the completing row is scored under the updated model
                 let last = m - 1
-                model!.segmentResponsibilitiesInPlace(
-                    xs + last * d, rows: 1, into: resp + last * k, logLikelihoods: logLikelihoods + last,
-                    scratch: eScratch)
+                if averaging {
+                    averagedModel!.segmentResponsibilitiesInPlace(
+                        xs + last * d, rows: 1, into: resp + last * k, logLikelihoods: logLikelihoods + last,
+                        scratch: eScratch)
+                } else {
+                    iterate!.segmentResponsibilitiesInPlace(
+                        xs + last * d, rows: 1, into: resp + last * k, logLikelihoods: logLikelihoods + last,
+                        scratch: eScratch)
+                }
             }
             for n in 0..<m {
                 outcomes[n] = MixtureObservation(

@@ -43,7 +43,7 @@ extension MixtureLearner {
         averagedStatistics = stats
         averagedSteps = 1
         iterate = (try? GaussianMixture(statistics: stats, options: settings.mStep)) ?? best
-        model = iterate
+        averagedModel = settings.averaging ? iterate : nil
         step = settings.warmup / max(settings.batch, 1)
         version = 1
         warmupBuffer = []
