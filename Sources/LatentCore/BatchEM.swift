@@ -81,3 +81,22 @@ public func argmax(_ v: UnsafePointer<Double>, _ count: Int) -> Int {
     for j in 1..<count where v[j] > top { best = j; top = v[j] }
     return best
 }
+
+/// `argmax` of four consecutive rows of `count` values (row-major), as four
+/// independent chains: one row's comparisons wait on its running maximum, so a row
+/// at a time left the learner's labelling of a batch message latency-bound.
+@inline(__always)
+func argmax4(_ v: UnsafePointer<Double>, _ count: Int) -> (Int, Int, Int, Int) {
+    let r0 = v, r1 = r0 + count, r2 = r1 + count, r3 = r2 + count
+    var b0 = 0, b1 = 0, b2 = 0, b3 = 0
+    var t0 = r0[0], t1 = r1[0], t2 = r2[0], t3 = r3[0]
+    var j = 1
+    while j < count {
+        if r0[j] > t0 { b0 = j; t0 = r0[j] }
+        if r1[j] > t1 { b1 = j; t1 = r1[j] }
+        if r2[j] > t2 { b2 = j; t2 = r2[j] }
+        if r3[j] > t3 { b3 = j; t3 = r3[j] }
+        j += 1
+    }
+    return (b0, b1, b2, b3)
+}

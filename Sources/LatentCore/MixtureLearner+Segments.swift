@@ -71,9 +71,16 @@ extension MixtureLearner {
                 weights = UnsafePointer(hardGamma)
             }
             pending.accumulateSegment(xs, rows: m, gamma: weights, scratch: sScratch)
-            for n in 0..<m where logLikelihoods[n] < worstLogLikelihood {
-                worstLogLikelihood = logLikelihoods[n]
-                for i in 0..<d { worst[i] = xs[n * d + i] }
+            // The segment's worst row first, then one copy: copying at every new
+            // minimum wrote the stored row (and checked its uniqueness) several times
+            // per mini-batch. The first strict minimum either way.
+            var worstRow = 0
+            for n in 1..<m where logLikelihoods[n] < logLikelihoods[worstRow] { worstRow = n }
+            if logLikelihoods[worstRow] < worstLogLikelihood {
+                worstLogLikelihood = logLikelihoods[worstRow]
+                worst.withUnsafeMutableBufferPointer { w in
+                    for i in 0..<d { w[i] = xs[worstRow * d + i] }
+                }
             }
             // With averaging the posteriors are the averaged model's, as it is before
             // this segment's update (the row that completes the mini-batch is scored
@@ -98,11 +105,17 @@ extension MixtureLearner {
                         scratch: eScratch)
                 }
             }
-            for n in 0..<m {
+            @inline(__always) func outcome(_ n: Int, _ label: Int) {
                 outcomes[n] = MixtureObservation(
-                    scored: true, logLikelihood: logLikelihoods[n], label: argmax(resp + n * k, k),
-                    parametersChanged: changed && n == m - 1)
+                    scored: true, logLikelihood: logLikelihoods[n], label: label, parametersChanged: changed && n == m - 1)
             }
+            var n = 0
+            while n + 4 <= m {
+                let (l0, l1, l2, l3) = argmax4(resp + n * k, k)
+                outcome(n, l0); outcome(n + 1, l1); outcome(n + 2, l2); outcome(n + 3, l3)
+                n += 4
+            }
+            while n < m { outcome(n, argmax(resp + n * k, k)); n += 1 }
             return changed
         }
         return changed
