@@ -130,7 +130,8 @@ extension GaussianMixture {
 
 /// Turns K log joint densities into responsibilities in place and returns their
 /// log-sum-exp, log p(x). One exp per component (exp dominates the cost of a
-/// diagonal E-step), four at a time, then a single log.
+/// diagonal E-step), four at a time, then a single log (`vectorLog`, as four rows
+/// take theirs together in the rows function).
 @inline(__always)
 func normalizeResponsibilities(_ resp: UnsafeMutablePointer<Double>, _ k: Int) -> Double {
     var m = -Double.infinity
@@ -154,7 +155,7 @@ func normalizeResponsibilities(_ resp: UnsafeMutablePointer<Double>, _ k: Int) -
     while j < k { let e = _exp(resp[j] - m); resp[j] = e; total += e; j += 1 }
     let inverse = 1 / total
     for j in 0..<k { resp[j] *= inverse }
-    return m + _log(total)
+    return m + vectorLog(SIMD4(repeating: total))[0]  // the rows function's log, lane for lane
 }
 
 /// `normalizeResponsibilities` for `rows` rows of K log joint densities (rows × K,
@@ -207,10 +208,11 @@ func normalizeResponsibilities(
         let inverse = 1 / total
         let v0 = inverse[0], v1 = inverse[1], v2 = inverse[2], v3 = inverse[3]
         for j in 0..<k { r0[j] *= v0; r1[j] *= v1; r2[j] *= v2; r3[j] *= v3 }
-        logLikelihoods[n] = m[0] + _log(total[0])
-        logLikelihoods[n + 1] = m[1] + _log(total[1])
-        logLikelihoods[n + 2] = m[2] + _log(total[2])
-        logLikelihoods[n + 3] = m[3] + _log(total[3])
+        let logLikelihood = m + vectorLog(total)
+        logLikelihoods[n] = logLikelihood[0]
+        logLikelihoods[n + 1] = logLikelihood[1]
+        logLikelihoods[n + 2] = logLikelihood[2]
+        logLikelihoods[n + 3] = logLikelihood[3]
         n += 4
     }
     while n < rows {
