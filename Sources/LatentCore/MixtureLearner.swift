@@ -239,11 +239,11 @@ public struct MixtureLearner: Sendable {
         return ll
     }
 
-    /// s ← (1 − η_t)·s + η_t·s̄ with s̄ the mini-batch's normalized statistics,
-    /// then the M-step (and the Polyak average when enabled).
+    /// s ← (1 − η_t)·s + η_t·s̄ with s̄ the mini-batch's normalized statistics
+    /// (emptying the mini-batch's sums), then the M-step (and the Polyak average
+    /// when enabled).
     mutating func stepwiseUpdate() {
-        pending.scale(by: 1 / Double(pendingCount))
-        statistics.blend(toward: pending, step: settings.stepSize(step))
+        statistics.blend(emptying: &pending, count: pendingCount, step: settings.stepSize(step))
         step += 1
         reseedDeadComponent()
         if mStepIntoSpare(statistics) { swap(&iterate, &spare) }
@@ -254,7 +254,6 @@ public struct MixtureLearner: Sendable {
             if mStepIntoSpare(averagedStatistics) { swap(&averagedModel, &spare) }
         }
         version += 1
-        pending.reset()
         pendingCount = 0
         worstLogLikelihood = .infinity
     }

@@ -141,6 +141,18 @@ public struct MixtureStatistics: Sendable, Equatable {
         for i in secondMoments.indices { secondMoments[i] = keep * secondMoments[i] + eta * other.secondMoments[i] }
     }
 
+    /// `batch.scale(by: 1 / count)`, `blend(toward: batch, step: eta)` and
+    /// `batch.reset()` in one pass: the same operations on every entry, so the same
+    /// bits, but each array is read and written once instead of three times (the
+    /// learner does this every mini-batch).
+    public mutating func blend(emptying batch: inout MixtureStatistics, count: Int, step eta: Double) {
+        precondition(batch.counts.count == counts.count && batch.secondMoments.count == secondMoments.count)
+        let keep = 1 - eta, factor = 1 / Double(count)
+        blendEmptying(&counts, &batch.counts, keep: keep, eta: eta, factor: factor)
+        blendEmptying(&sums, &batch.sums, keep: keep, eta: eta, factor: factor)
+        blendEmptying(&secondMoments, &batch.secondMoments, keep: keep, eta: eta, factor: factor)
+    }
+
     /// Adds another set of statistics (merging shards or batches).
     public mutating func add(_ other: MixtureStatistics) {
         blendAdd(other, factor: 1)
@@ -219,5 +231,20 @@ func packedOuterProduct(_ x: UnsafePointer<Double>, _ d: Int, into out: UnsafeMu
         while j + 4 <= i + 1 { store4(xi * load4(x + j), row + j); j += 4 }
         while j <= i { row[j] = x[i] * x[j]; j += 1 }
         row += i + 1
+    }
+}
+
+/// s ← (1 − η)·s + η·(b·factor), b ← 0, entry by entry (`blend(emptying:…)`).
+@inline(__always)
+private func blendEmptying(_ s: inout [Double], _ b: inout [Double], keep: Double, eta: Double, factor: Double) {
+    let n = s.count
+    s.withUnsafeMutableBufferPointer { s in
+        b.withUnsafeMutableBufferPointer { b in
+            let s = s.baseAddress!, b = b.baseAddress!
+            for i in 0..<n {
+                s[i] = keep * s[i] + eta * (b[i] * factor)
+                b[i] = 0
+            }
+        }
     }
 }
