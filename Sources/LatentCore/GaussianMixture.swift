@@ -137,30 +137,57 @@ public struct GaussianMixture: Sendable, Equatable {
             // Through buffer pointers, four reciprocals per vector division: array
             // subscripts and a scalar division per variance were a tenth of diagonal
             // ingest on batches (perf), where the M-step runs every 16 observations.
+            // The positivity test as a vector mask beside the divisions; a scalar loop
+            // with an early exit was a sixth of this function.
             var failed: Int? = nil
             covariances.withUnsafeBufferPointer { cov in
                 precisionFactors.withUnsafeMutableBufferPointer { f in
                     let cov = cov.baseAddress!, f = f.baseAddress!, n = k * d
+                    var positive = SIMDMask<SIMD4<Int64>>(repeating: true), tailPositive = true
                     var i = 0
-                    while i + 4 <= n { store4(1 / load4(cov + i), f + i); i += 4 }
-                    while i < n { f[i] = 1 / cov[i]; i += 1 }
-                    for i in 0..<n where !(cov[i] > 0) { failed = i / d; break }
+                    while i + 4 <= n {
+                        let v = load4(cov + i)
+                        positive = positive .& (v .> 0)
+                        store4(1 / v, f + i)
+                        i += 4
+                    }
+                    while i < n { tailPositive = tailPositive && cov[i] > 0; f[i] = 1 / cov[i]; i += 1 }
+                    if !all(positive) || !tailPositive {
+                        for i in 0..<n where !(cov[i] > 0) { failed = i / d; break }
+                    }
                 }
             }
             if let failed { throw .notPositiveDefinite(component: failed) }
+            // The ratios w_k / √Π σ² first (NaN where out of the normal range), then
+            // their logs four components at a time (`vectorLog`, the E-step's log; a
+            // component's bits do not depend on its neighbours).
+            let constant = 0.5 * Double(d) * log2Pi
             covariances.withUnsafeBufferPointer { cov in
-                logNormalizers.withUnsafeMutableBufferPointer { ln in
-                    for j in 0..<k {
-                        let v = cov.baseAddress! + j * d
-                        var product = 1.0
-                        for t in 0..<d { product *= v[t] }
-                        let ratio = weights[j] / product.squareRoot()
-                        if product.isNormal && ratio.isNormal {
-                            ln[j] = _log(ratio) - 0.5 * Double(d) * log2Pi
-                        } else {
-                            var logDet = 0.0
-                            for t in 0..<d { logDet -= 0.5 * _log(v[t]) }
-                            ln[j] = _log(weights[j]) - 0.5 * Double(d) * log2Pi + logDet
+                weights.withUnsafeBufferPointer { w in
+                    logNormalizers.withUnsafeMutableBufferPointer { ln in
+                        let ln = ln.baseAddress!
+                        for j in 0..<k {
+                            let v = cov.baseAddress! + j * d
+                            var product = 1.0
+                            for t in 0..<d { product *= v[t] }
+                            let ratio = w[j] / product.squareRoot()
+                            ln[j] = product.isNormal && ratio.isNormal ? ratio : .nan
+                        }
+                        var j = 0
+                        while j + 4 <= k && all(load4(ln + j) .> 0) {
+                            store4(vectorLog(load4(ln + j)) - SIMD4(repeating: constant), ln + j)
+                            j += 4
+                        }
+                        while j < k {
+                            if ln[j] > 0 {
+                                ln[j] = vectorLog(SIMD4(repeating: ln[j]))[0] - constant
+                            } else {
+                                let v = cov.baseAddress! + j * d
+                                var logDet = 0.0
+                                for t in 0..<d { logDet -= 0.5 * _log(v[t]) }
+                                ln[j] = _log(w[j]) - constant + logDet
+                            }
+                            j += 1
                         }
                     }
                 }
