@@ -31,10 +31,16 @@ extension GaussianMixture {
                             h2 += z2 * z2 * precision; h3 += z3 * z3 * precision
                             b += 2
                         }
-                        for lane in 0..<min(4, k - j) {
-                            let c = ln[j + lane]
-                            o0[j + lane] = c - 0.5 * h0[lane]; o1[j + lane] = c - 0.5 * h1[lane]
-                            o2[j + lane] = c - 0.5 * h2[lane]; o3[j + lane] = c - 0.5 * h3[lane]
+                        if j + 4 <= k {  // whole vectors: the same c − ½h per lane, stored at once
+                            let c = load4(ln + j)
+                            store4(c - 0.5 * h0, o0 + j); store4(c - 0.5 * h1, o1 + j)
+                            store4(c - 0.5 * h2, o2 + j); store4(c - 0.5 * h3, o3 + j)
+                        } else {
+                            for lane in 0..<(k - j) {
+                                let c = ln[j + lane]
+                                o0[j + lane] = c - 0.5 * h0[lane]; o1[j + lane] = c - 0.5 * h1[lane]
+                                o2[j + lane] = c - 0.5 * h2[lane]; o3[j + lane] = c - 0.5 * h3[lane]
+                            }
                         }
                         j += 4
                     }
