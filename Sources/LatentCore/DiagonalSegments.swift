@@ -61,7 +61,8 @@ extension MixtureStatistics {
     /// in the same order for every sum, so the same bits as adding the rows one by
     /// one, but each component's Σγ, Σγx and Σγx² stay in registers over the rows,
     /// eight dimensions at a time (four chains of adds), and are loaded and stored
-    /// once per segment instead of once per row.
+    /// once per segment instead of once per row. Rows are walked with pointers:
+    /// checked index products (n·K + j, n·D + i) were a third of the inner loop.
     @inline(__always)
     mutating func accumulateDiagonalSegment(_ xs: UnsafePointer<Double>, rows m: Int, gamma: UnsafePointer<Double>) {
         let k = components, d = dimensions
@@ -70,18 +71,21 @@ extension MixtureStatistics {
                 secondMoments.withUnsafeMutableBufferPointer { s2 in
                     for j in 0..<k {
                         var count = c[j]
-                        for n in 0..<m { count += gamma[n * k + j] }
+                        var g = gamma + j
+                        for _ in 0..<m { count += g.pointee; g += k }
                         c[j] = count
                         let row = s1.baseAddress! + j * d, moments = s2.baseAddress! + j * d
                         var i = 0
                         while i + 8 <= d {
                             var a0 = load4(row + i), a1 = load4(row + i + 4)
                             var q0 = load4(moments + i), q1 = load4(moments + i + 4)
-                            for n in 0..<m {
-                                let g = SIMD4<Double>(repeating: gamma[n * k + j]), x = xs + n * d + i
-                                let x0 = load4(x), x1 = load4(x + 4), gx0 = g * x0, gx1 = g * x1
+                            var g = gamma + j, x = xs + i
+                            for _ in 0..<m {
+                                let gv = SIMD4<Double>(repeating: g.pointee)
+                                let x0 = load4(x), x1 = load4(x + 4), gx0 = gv * x0, gx1 = gv * x1
                                 a0 += gx0; a1 += gx1
                                 q0 += gx0 * x0; q1 += gx1 * x1
+                                g += k; x += d
                             }
                             store4(a0, row + i); store4(a1, row + i + 4)
                             store4(q0, moments + i); store4(q1, moments + i + 4)
@@ -89,20 +93,24 @@ extension MixtureStatistics {
                         }
                         if i + 4 <= d {
                             var a0 = load4(row + i), q0 = load4(moments + i)
-                            for n in 0..<m {
-                                let g = SIMD4<Double>(repeating: gamma[n * k + j]), x0 = load4(xs + n * d + i), gx0 = g * x0
+                            var g = gamma + j, x = xs + i
+                            for _ in 0..<m {
+                                let x0 = load4(x), gx0 = SIMD4<Double>(repeating: g.pointee) * x0
                                 a0 += gx0
                                 q0 += gx0 * x0
+                                g += k; x += d
                             }
                             store4(a0, row + i); store4(q0, moments + i)
                             i += 4
                         }
                         while i < d {
                             var a = row[i], q = moments[i]
-                            for n in 0..<m {
-                                let x = xs[n * d + i], gx = gamma[n * k + j] * x
+                            var g = gamma + j, x = xs + i
+                            for _ in 0..<m {
+                                let gx = g.pointee * x.pointee
                                 a += gx
-                                q += gx * x
+                                q += gx * x.pointee
+                                g += k; x += d
                             }
                             row[i] = a; moments[i] = q
                             i += 1
