@@ -53,21 +53,44 @@ public struct BinaryObservationDecoder: Sendable {
         }
         let firstNonFinite: Int? = values.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
+            let exponent: UInt64 = 0x7FF0_0000_0000_0000
             switch format {
             case .f64le:
+                #if _endian(little)
+                // Four values per step, their exponent test folded into the copy (a
+                // separate scalar pass over the copy was 40 % of decoding, perf).
+                let raw = payload.baseAddress!, mask = SIMD4<UInt64>(repeating: exponent)
+                var nonFinite = SIMDMask<SIMD4<Int64>>(repeating: false)
+                var i = 0
+                while i + 4 <= n {
+                    let bits = raw.loadUnaligned(fromByteOffset: 8 * i, as: SIMD4<UInt64>.self)
+                    UnsafeMutableRawPointer(out + i).storeBytes(of: bits, as: SIMD4<UInt64>.self)
+                    nonFinite = nonFinite .| ((bits & mask) .== mask)
+                    i += 4
+                }
+                var tail = false
+                while i < n {
+                    let bits = raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)
+                    out[i] = Double(bitPattern: bits)
+                    tail = tail || bits & exponent == exponent
+                    i += 1
+                }
+                guard any(nonFinite) || tail else { return nil }
+                return (0..<n).first { !out[$0].isFinite }
+                #else
                 for i in 0..<n {
                     out[i] = Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
                 }
+                #endif
             case .f32le:
                 for i in 0..<n {
                     out[i] = Double(Float(bitPattern: UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
                 }
             }
-            // One pass without early exit (it vectorizes); the index only on failure.
-            let exponent: UInt64 = 0x7FF0_0000_0000_0000
-            var any: UInt64 = 0
-            for i in 0..<n { any |= (out[i].bitPattern & exponent) == exponent ? 1 : 0 }
-            guard any != 0 else { return nil }
+            // One pass without early exit; the index only on failure.
+            var exponentsAllOnes: UInt64 = 0
+            for i in 0..<n { exponentsAllOnes |= (out[i].bitPattern & exponent) == exponent ? 1 : 0 }
+            guard exponentsAllOnes != 0 else { return nil }
             return (0..<n).first { !out[$0].isFinite }
         }
         if let i = firstNonFinite { throw nonFinite(i, values[i]) }

@@ -72,6 +72,25 @@ import Testing
         }
     }
 
+    /// Decoding tests four values at a time and the rest one by one: a non-finite
+    /// value is named at every position of both parts, with a finite neighbour whose
+    /// exponent is all ones but one bit (the largest finite magnitude).
+    @Test func nonFiniteValueIsFoundAtEveryPosition() {
+        let d = BinaryObservationDecoder(format: .f64le, dimensions: 1, maxObservationsPerMessage: 100)
+        let kinds: [(Double, ObservationError.NonFinite)] = [(.nan, .nan), (.infinity, .infinity), (-.infinity, .negativeInfinity)]
+        for position in 0..<11 {
+            for (value, kind) in kinds {
+                var values = [Double](repeating: -.greatestFiniteMagnitude, count: 11)
+                values[position] = value
+                #expect(throws: ObservationError.nonFiniteValue(index: position, dimensions: 1, kind: kind)) {
+                    try decode(d, encode64(values)).get()
+                }
+            }
+        }
+        let finite = [Double](repeating: .greatestFiniteMagnitude, count: 11)
+        #expect((try? decode(d, encode64(finite)).get())?.1 == finite)
+    }
+
     @Test func reusesCallerBuffer() throws {
         let d = BinaryObservationDecoder(format: .f64le, dimensions: 2, maxObservationsPerMessage: 8)
         var values: [Double] = []
