@@ -41,7 +41,11 @@ extension GaussianMixture {
                                     maha += z * z * b[1]
                                     b += 2
                                 }
-                                for lane in 0..<min(4, k - j) { logJoint[j + lane] = ln[j + lane] - 0.5 * maha[lane] }
+                                if j + 4 <= k {  // as the segment kernel: one vector store
+                                    store4(load4(ln + j) - 0.5 * maha, logJoint + j)
+                                } else {
+                                    for lane in 0..<(k - j) { logJoint[j + lane] = ln[j + lane] - 0.5 * maha[lane] }
+                                }
                                 j += 4
                             }
                         }
