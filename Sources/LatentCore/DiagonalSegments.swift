@@ -27,8 +27,8 @@ extension GaussianMixture {
                             let mean = b[0], precision = b[1]
                             let z0 = SIMD4<Double>(repeating: x0[i]) - mean, z1 = SIMD4<Double>(repeating: x1[i]) - mean
                             let z2 = SIMD4<Double>(repeating: x2[i]) - mean, z3 = SIMD4<Double>(repeating: x3[i]) - mean
-                            h0 += z0 * z0 * precision; h1 += z1 * z1 * precision
-                            h2 += z2 * z2 * precision; h3 += z3 * z3 * precision
+                            h0 = multiplyAdd(z0 * z0, precision, h0); h1 = multiplyAdd(z1 * z1, precision, h1)
+                            h2 = multiplyAdd(z2 * z2, precision, h2); h3 = multiplyAdd(z3 * z3, precision, h3)
                             b += 2
                         }
                         if j + 4 <= k {  // whole vectors: the same c − ½h per lane, stored at once
@@ -84,7 +84,7 @@ extension MixtureStatistics {
                                 let gv = SIMD4<Double>(repeating: g.pointee)
                                 let x0 = load4(x), x1 = load4(x + 4), gx0 = gv * x0, gx1 = gv * x1
                                 a0 += gx0; a1 += gx1
-                                q0 += gx0 * x0; q1 += gx1 * x1
+                                q0 = multiplyAdd(gx0, x0, q0); q1 = multiplyAdd(gx1, x1, q1)
                                 g += k; x += d
                             }
                             store4(a0, row + i); store4(a1, row + i + 4)
@@ -97,7 +97,7 @@ extension MixtureStatistics {
                             for _ in 0..<m {
                                 let x0 = load4(x), gx0 = SIMD4<Double>(repeating: g.pointee) * x0
                                 a0 += gx0
-                                q0 += gx0 * x0
+                                q0 = multiplyAdd(gx0, x0, q0)
                                 g += k; x += d
                             }
                             store4(a0, row + i); store4(q0, moments + i)
@@ -109,7 +109,7 @@ extension MixtureStatistics {
                             for _ in 0..<m {
                                 let gx = g.pointee * x.pointee
                                 a += gx
-                                q += gx * x.pointee
+                                q = multiplyAdd(gx, x.pointee, q)
                                 g += k; x += d
                             }
                             row[i] = a; moments[i] = q

@@ -38,7 +38,7 @@ extension GaussianMixture {
                                 var maha = SIMD4<Double>.zero
                                 for i in 0..<d {
                                     let z = SIMD4<Double>(repeating: x[i]) - b[0]
-                                    maha += z * z * b[1]
+                                    maha = multiplyAdd(z * z, b[1], maha)  // as the segment kernel
                                     b += 2
                                 }
                                 if j + 4 <= k {  // as the segment kernel: one vector store

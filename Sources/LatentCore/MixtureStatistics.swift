@@ -112,10 +112,10 @@ public struct MixtureStatistics: Sendable, Equatable {
                         while i + 4 <= d {
                             let xv = load4(x + i), gx = gv * xv
                             store4(load4(row + i) + gx, row + i)
-                            store4(load4(m + i) + gx * xv, m + i)
+                            store4(multiplyAdd(gx, xv, load4(m + i)), m + i)  // as the segment kernel
                             i += 4
                         }
-                        while i < d { let gx = g * x[i]; row[i] += gx; m[i] += gx * x[i]; i += 1 }
+                        while i < d { let gx = g * x[i]; row[i] += gx; m[i] = multiplyAdd(gx, x[i], m[i]); i += 1 }
                         row += d
                         m += d
                     }
