@@ -48,7 +48,7 @@ try:
 except ImportError as error:
     sys.exit(f"compare_peers: {error}; install numpy, scikit-learn, hmmlearn and river (see --help)")
 
-GMM_SIZES = [("diag", 4, 8), ("diag", 8, 8), ("diag", 16, 8), ("full", 16, 32)]
+GMM_SIZES = [("diag", 4, 8), ("diag", 8, 8), ("diag", 16, 8), ("diag", 16, 32), ("full", 16, 32)]
 HMM_SIZES = [("gaussian", 2), ("gaussian", 8), ("categorical", 2), ("categorical", 8), ("gaussian", 32)]
 
 
