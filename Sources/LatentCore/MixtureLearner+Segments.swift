@@ -39,13 +39,13 @@ extension MixtureLearner {
             + (s.covarianceType == .full ? MixtureStatistics.segmentScratchCount(rows: rows, dimensions: s.dimensions) : 0)
     }
 
-    /// Learns from `rows` observations (at most what completes the mini-batch) and
-    /// writes each one's responsibilities (rows × K) and outcome. Needs a model; the
-    /// caller counts the observations. Returns true if the parameters changed (at the
-    /// segment's last row).
+    /// Learns from `rows` observations (at most what completes the mini-batch) and,
+    /// when `scoring`, writes each one's responsibilities (rows × K) and outcome. Needs
+    /// a model; the caller counts the observations. Returns true if the parameters
+    /// changed (at the segment's last row).
     mutating func learnSegment(
         _ xs: UnsafePointer<Double>, rows m: Int, responsibilities resp: UnsafeMutablePointer<Double>,
-        outcomes: UnsafeMutablePointer<MixtureObservation>
+        outcomes: UnsafeMutablePointer<MixtureObservation>, scoring: Bool = true
     ) -> Bool {
         precondition(m >= 1 && m <= settings.batch - pendingCount && m <= Self.segmentCapacity(settings),
                      "a segment ends at the mini-batch boundary and fits the scratch")
@@ -86,13 +86,14 @@ extension MixtureLearner {
             // this segment's update (the row that completes the mini-batch is scored
             // after it, below).
             let scoredBefore = completes ? m - 1 : m
-            if averaging && scoredBefore > 0 {
+            if scoring && averaging && scoredBefore > 0 {
                 averagedModel!.segmentResponsibilitiesInPlace(
                     xs, rows: scoredBefore, into: resp, logLikelihoods: logLikelihoods, scratch: eScratch)
             }
             pendingCount += m
             if completes { stepwiseUpdate() }  // resets pendingCount to 0
             let changed = completes
+            guard scoring else { return changed }
             if changed {  // the completing row is scored under the updated model
                 let last = m - 1
                 if averaging {

@@ -130,8 +130,14 @@ public struct MixtureLearner: Sendable {
 
     /// Scores one observation (responsibilities into `resp`, K doubles) and,
     /// when `learn`, folds it into the statistics.
+    ///
+    /// Without `scoring` (a daemon that publishes no posteriors) the learner does only
+    /// what learning needs: the outcome says `scored: false` and carries only
+    /// `parametersChanged`, and `resp` holds whatever the learning left there. The
+    /// learner's state is the same either way.
     public mutating func observe(
-        _ x: UnsafePointer<Double>, learn: Bool, responsibilities resp: UnsafeMutablePointer<Double>
+        _ x: UnsafePointer<Double>, learn: Bool, responsibilities resp: UnsafeMutablePointer<Double>,
+        scoring: Bool = true
     ) -> MixtureObservation {
         observations += 1
         var changed = false
@@ -148,11 +154,15 @@ public struct MixtureLearner: Sendable {
         } else if learn && !settings.frozen {
             if Self.learnsInSegments(settings, rows: 1) {  // a segment of one: the same arithmetic as in a batch message
                 var outcome = MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: false)
-                _ = learnSegment(x, rows: 1, responsibilities: resp, outcomes: &outcome)
+                let c = learnSegment(x, rows: 1, responsibilities: resp, outcomes: &outcome, scoring: scoring)
+                outcome.parametersChanged = c
                 return outcome
             }
             let ll = learnFrom(x, responsibilities: resp)
             changed = pendingCount == 0
+            if !scoring {
+                return MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: changed)
+            }
             // Without averaging the published model is the iterate, whose
             // posterior learnFrom just computed: unless the parameters changed,
             // it is this observation's posterior, so the E-step is not repeated.
@@ -160,6 +170,9 @@ public struct MixtureLearner: Sendable {
                 return MixtureObservation(
                     scored: true, logLikelihood: ll, label: argmax(resp, settings.components), parametersChanged: false)
             }
+        }
+        guard scoring else {
+            return MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: changed)
         }
         // In place: a copy of the mixture (`let m = model!`) retains and releases
         // its arrays, which cost a fifth of the ingest time.
@@ -176,10 +189,15 @@ public struct MixtureLearner: Sendable {
     /// responsibilities into `resp` (count × K), one outcome per row. The host calls
     /// this once per message, so the per-observation loop runs on the struct and
     /// pays no dynamic exclusivity check on the host's stored properties.
-    /// Returns true if the parameters changed.
+    /// Returns true if the parameters changed. Without `scoring` (see the one-row
+    /// `observe`) the outcomes are not written, and posteriors are not computed for
+    /// their own sake: with posteriors off the labels, the re-scoring of each
+    /// mini-batch's last row under the updated model and, with averaging, the averaged
+    /// model's E-step were a tenth of the daemon's work on f64le batches (perf).
     public mutating func observe(
         _ xs: UnsafePointer<Double>, count: Int, learn: Bool,
-        responsibilities resp: UnsafeMutablePointer<Double>, outcomes: UnsafeMutablePointer<MixtureObservation>
+        responsibilities resp: UnsafeMutablePointer<Double>, outcomes: UnsafeMutablePointer<MixtureObservation>,
+        scoring: Bool = true
     ) -> Bool {
         let k = settings.components, d = settings.dimensions
         var changed = false
@@ -189,14 +207,15 @@ public struct MixtureLearner: Sendable {
                 // The rows up to the end of the mini-batch share the iterate: one segment.
                 let rows = min(count - i, settings.batch - pendingCount, Self.maximumSegmentRows)
                 observations += rows
-                let c = learnSegment(xs + i * d, rows: rows, responsibilities: resp + i * k, outcomes: outcomes + i)
+                let c = learnSegment(
+                    xs + i * d, rows: rows, responsibilities: resp + i * k, outcomes: outcomes + i, scoring: scoring)
                 changed = changed || c
                 i += rows
                 continue
             }
-            let o = observe(xs + i * d, learn: learn, responsibilities: resp + i * k)
+            let o = observe(xs + i * d, learn: learn, responsibilities: resp + i * k, scoring: scoring)
             changed = changed || o.parametersChanged
-            outcomes[i] = o
+            if scoring { outcomes[i] = o }
             i += 1
         }
         return changed

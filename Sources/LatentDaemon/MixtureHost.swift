@@ -94,7 +94,7 @@ final class MixtureHost: ModelHost {
     func handle(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, sink: OutputSink, now: Double) {
         let message: ParsedMessage, changed: Bool
         do {
-            (message, changed) = try ingest.run(payload, binary: binary, parser: parser)
+            (message, changed) = try ingest.run(payload, binary: binary, parser: parser, scoring: config.publish.posteriors)
         } catch {
             errors.report(error.description, inputTopic: topic, to: sink, now: now)
             return
@@ -112,7 +112,7 @@ final class MixtureHost: ModelHost {
         case .failure(let error):
             job.topic.withUnsafeBytes { errors.report(error.description, inputTopic: $0, to: sink, now: now) }
         case .success(let message):
-            let changed = job.values.withUnsafeBufferPointer { ingest.learn($0, message) }
+            let changed = job.values.withUnsafeBufferPointer { ingest.learn($0, message, scoring: config.publish.posteriors) }
             job.payload.withUnsafeBytes { publish(message, changed: changed, payload: $0, sink: sink) }
         }
     }
@@ -183,10 +183,11 @@ extension MixtureHost {
         /// Per-observation outcomes of the message in progress (grown, never shrunk).
         var outcomes: [MixtureObservation] = []
 
-        /// Decodes a payload and learns from its rows (posteriors into `resp`, one
-        /// outcome per row). Returns the message and whether the parameters changed.
+        /// Decodes a payload and learns from its rows (with `scoring`, the posteriors
+        /// into `resp` and one outcome per row: only for publishing them). Returns the
+        /// message and whether the parameters changed.
         mutating func run(
-            _ payload: UnsafeRawBufferPointer, binary: BinaryObservationDecoder?, parser: ObservationParser
+            _ payload: UnsafeRawBufferPointer, binary: BinaryObservationDecoder?, parser: ObservationParser, scoring: Bool
         ) throws(ObservationError) -> (ParsedMessage, Bool) {
             let message: ParsedMessage
             if let binary {
@@ -194,19 +195,19 @@ extension MixtureHost {
             } else {
                 message = try parser.parse(payload, into: &values)
             }
-            let changed = values.withUnsafeBufferPointer { learn($0, message) }
+            let changed = values.withUnsafeBufferPointer { learn($0, message, scoring: scoring) }
             return (message, changed)
         }
 
         /// Learns from the rows of a parsed message (`xs`, row-major).
-        mutating func learn(_ xs: UnsafeBufferPointer<Double>, _ message: ParsedMessage) -> Bool {
+        mutating func learn(_ xs: UnsafeBufferPointer<Double>, _ message: ParsedMessage, scoring: Bool) -> Bool {
             let k = learner.settings.components, n = message.count
             if resp.count < n * k { resp = [Double](repeating: 0, count: n * k) }
             if outcomes.count < n { outcomes = [MixtureObservation](repeating: MixtureHost.unscored, count: max(n, 64)) }
             return resp.withUnsafeMutableBufferPointer { r in
                 outcomes.withUnsafeMutableBufferPointer { out in
                     learner.observe(xs.baseAddress!, count: n, learn: message.learn,
-                                    responsibilities: r.baseAddress!, outcomes: out.baseAddress!)
+                                    responsibilities: r.baseAddress!, outcomes: out.baseAddress!, scoring: scoring)
                 }
             }
         }

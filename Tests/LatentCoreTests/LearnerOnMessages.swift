@@ -32,11 +32,13 @@ enum LearnerOnMessages {
         /// Mallocs once past the first 1000 rows, over messages without a re-seed.
         var allocations = 0
         var checkedMessages = 0
+        /// Per message: whether the parameters changed.
+        var changed: [Bool] = []
     }
 
     /// Feeds `xs` to `learner` as messages of `sizes` rows (cycled), counting
     /// allocations per message.
-    static func feed(_ learner: inout MixtureLearner, _ xs: [Double],
+    static func feed(_ learner: inout MixtureLearner, _ xs: [Double], scoring: Bool = true,
                      sizes: (first: Int, next: (Int) -> Int) = (1, { $0 % 37 + 5 })) -> Run {
         let k = learner.settings.components, d = learner.settings.dimensions, total = xs.count / d
         var resp = [Double](repeating: 0, count: 100 * k)
@@ -48,11 +50,13 @@ enum LearnerOnMessages {
             while n < total {
                 let count = min(size, total - n)
                 let before = latentd_thread_allocations()
-                _ = learner.observe(x.baseAddress! + n * d, count: count, learn: true, responsibilities: &resp, outcomes: &outcomes)
+                let changed = learner.observe(x.baseAddress! + n * d, count: count, learn: true,
+                                              responsibilities: &resp, outcomes: &outcomes, scoring: scoring)
                 if n > 1_000 && learner.reseeds == 0 {
                     run.allocations += Int(latentd_thread_allocations() - before)
                     run.checkedMessages += 1
                 }
+                run.changed.append(changed)
                 run.outcomes.append(contentsOf: outcomes[0..<count])
                 run.posteriors.append(contentsOf: resp[0..<(count * k)])
                 n += count
