@@ -195,7 +195,12 @@ extension MixtureHost {
             } else {
                 message = try parser.parse(payload, into: &values)
             }
-            let changed = values.withUnsafeBufferPointer { learn($0, message, scoring: scoring) }
+            // Moved out for the call: reading `values` while `learn` mutates the rest of
+            // the struct retained and released its buffer for every message.
+            var xs: [Double] = []
+            swap(&xs, &values)
+            defer { swap(&xs, &values) }
+            let changed = xs.withUnsafeBufferPointer { learn($0, message, scoring: scoring) }
             return (message, changed)
         }
 
