@@ -87,7 +87,7 @@ extension MixtureLearner {
             // after it, below).
             let scoredBefore = completes ? m - 1 : m
             if scoring && averaging && scoredBefore > 0 {
-                averagedModel!.segmentResponsibilitiesInPlace(
+                publishedSegmentResponsibilities(
                     xs, rows: scoredBefore, into: resp, logLikelihoods: logLikelihoods, scratch: eScratch)
             }
             pendingCount += m
@@ -96,15 +96,9 @@ extension MixtureLearner {
             guard scoring else { return changed }
             if changed {  // the completing row is scored under the updated model
                 let last = m - 1
-                if averaging {
-                    averagedModel!.segmentResponsibilitiesInPlace(
-                        xs + last * d, rows: 1, into: resp + last * k, logLikelihoods: logLikelihoods + last,
-                        scratch: eScratch)
-                } else {
-                    iterate!.segmentResponsibilitiesInPlace(
-                        xs + last * d, rows: 1, into: resp + last * k, logLikelihoods: logLikelihoods + last,
-                        scratch: eScratch)
-                }
+                publishedSegmentResponsibilities(
+                    xs + last * d, rows: 1, into: resp + last * k, logLikelihoods: logLikelihoods + last,
+                    scratch: eScratch)
             }
             @inline(__always) func outcome(_ n: Int, _ label: Int) {
                 outcomes[n] = MixtureObservation(
@@ -120,6 +114,21 @@ extension MixtureLearner {
             return changed
         }
         return changed
+    }
+
+    /// `segmentResponsibilities` under the published model (`model`), in place: the
+    /// averaged model with averaging, the iterate otherwise.
+    @inline(__always)
+    mutating func publishedSegmentResponsibilities(
+        _ xs: UnsafePointer<Double>, rows: Int, into resp: UnsafeMutablePointer<Double>,
+        logLikelihoods: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
+    ) {
+        if settings.averaging {
+            averagedModel!.segmentResponsibilitiesInPlace(
+                xs, rows: rows, into: resp, logLikelihoods: logLikelihoods, scratch: scratch)
+        } else {
+            iterate!.segmentResponsibilitiesInPlace(xs, rows: rows, into: resp, logLikelihoods: logLikelihoods, scratch: scratch)
+        }
     }
 }
 
