@@ -54,6 +54,9 @@ public struct BinaryObservationDecoder: Sendable {
         let firstNonFinite: Int? = values.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             let exponent: UInt64 = 0x7FF0_0000_0000_0000
+            // Whether some value has an all-ones exponent (NaN or ±∞): tested without an
+            // early exit, and the index looked for only then.
+            var anyNonFinite = false
             switch format {
             case .f64le:
                 #if _endian(little)
@@ -68,29 +71,26 @@ public struct BinaryObservationDecoder: Sendable {
                     nonFinite = nonFinite .| ((bits & mask) .== mask)
                     i += 4
                 }
-                var tail = false
+                anyNonFinite = any(nonFinite)
                 while i < n {
                     let bits = raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)
                     out[i] = Double(bitPattern: bits)
-                    tail = tail || bits & exponent == exponent
+                    anyNonFinite = anyNonFinite || bits & exponent == exponent
                     i += 1
                 }
-                guard any(nonFinite) || tail else { return nil }
-                return (0..<n).first { !out[$0].isFinite }
                 #else
                 for i in 0..<n {
                     out[i] = Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
                 }
+                anyNonFinite = Self.anyExponentAllOnes(out, n)
                 #endif
             case .f32le:
                 for i in 0..<n {
                     out[i] = Double(Float(bitPattern: UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
                 }
+                anyNonFinite = Self.anyExponentAllOnes(out, n)
             }
-            // One pass without early exit; the index only on failure.
-            var exponentsAllOnes: UInt64 = 0
-            for i in 0..<n { exponentsAllOnes |= (out[i].bitPattern & exponent) == exponent ? 1 : 0 }
-            guard exponentsAllOnes != 0 else { return nil }
+            guard anyNonFinite else { return nil }
             return (0..<n).first { !out[$0].isFinite }
         }
         if let i = firstNonFinite { throw nonFinite(i, values[i]) }
@@ -98,6 +98,14 @@ public struct BinaryObservationDecoder: Sendable {
         result.count = count
         result.isBatch = count > 1
         return result
+    }
+
+    /// One pass without early exit (it vectorizes) over decoded values.
+    private static func anyExponentAllOnes(_ values: UnsafePointer<Double>, _ n: Int) -> Bool {
+        let exponent: UInt64 = 0x7FF0_0000_0000_0000
+        var found: UInt64 = 0
+        for i in 0..<n { found |= (values[i].bitPattern & exponent) == exponent ? 1 : 0 }
+        return found != 0
     }
 
     private func nonFinite(_ index: Int, _ value: Double) -> ObservationError {
