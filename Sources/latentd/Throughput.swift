@@ -49,7 +49,7 @@ struct Throughput: ParsableCommand {
 
     /// Restricts every thread of this process, and so every thread they create later, to
     /// `cpus`, through taskset -a -p: Glibc's module does not export sched_setaffinity.
-    static func restrictThisThread(toCPUs cpus: Range<Int>) throws {
+    static func restrictThisProcess(toCPUs cpus: Range<Int>) throws {
         let taskset = Process()
         taskset.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
         taskset.arguments = ["-a", "-p", "-c", "\(cpus.lowerBound)-\(cpus.upperBound - 1)", String(getpid())]
@@ -80,7 +80,7 @@ struct Throughput: ParsableCommand {
         if pin && cpus >= 2 {
             // Before any thread of the tool exists (libzmq's I/O thread, the producer, the
             // collector): threads inherit the mask of the thread that creates them.
-            try Self.restrictThisThread(toCPUs: 0..<(cpus - 1))
+            try Self.restrictThisProcess(toCPUs: 0..<(cpus - 1))
         }
         let context = try Context(ioThreads: 1)
         var run = try LoadRun(context: context, dir: dir, messages: messages, daemonCPU: pin ? cpus - 1 : nil)
