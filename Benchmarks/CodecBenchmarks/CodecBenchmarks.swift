@@ -29,6 +29,19 @@ final class DecodeState {
     }
 }
 
+/// Which of several payloads a benchmark parses next, round-robin across iterations.
+final class DistinctCursor {
+    let count: Int
+    var position = 0
+
+    init(count: Int) { self.count = count }
+
+    func advance() -> Int {
+        defer { position = (position + 1) % count }
+        return position
+    }
+}
+
 /// The posterior a GMM host writes for one observation (or a 100-observation batch).
 final class PosteriorState {
     var writer = JSONWriter()
@@ -125,6 +138,21 @@ let benchmarks: @Sendable () -> Void = {
         precondition(benchmark.scaledIterations.count == perMessage * batch)
         batched.payload.withUnsafeBytes { p in
             for _ in 0..<perMessage { blackHole(try! gmmParser.parse(p, into: &batched.values)) }
+        }
+    }
+    // The same shape over 40 distinct payloads, as a stream delivers them: one payload
+    // parsed over and over lets the branch predictor learn its digits, which made
+    // parsing look half as cheap again as it was in the daemon.
+    let distinct = (0..<40).map { m in
+        DecodeState(Array("{\"xs\":\(jsonRows(values(batch * d, seed: 100 + UInt64(m)), width: d))}".utf8),
+                    capacity: 1000 * d)
+    }
+    let next = DistinctCursor(count: distinct.count)
+    Benchmark("JSON decode {\"xs\":[100x8]} 40 distinct per observation", configuration: Bench.perObservation()) { benchmark in
+        precondition(benchmark.scaledIterations.count == perMessage * batch)
+        for _ in 0..<perMessage {
+            let state = distinct[next.advance()]
+            state.payload.withUnsafeBytes { p in blackHole(try! gmmParser.parse(p, into: &state.values)) }
         }
     }
 

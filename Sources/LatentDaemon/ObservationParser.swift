@@ -273,9 +273,10 @@ private struct VectorSink: ObservationSink {
             guard dimensions == 1, s.peek == UInt8(ascii: "-") || s.peek &- UInt8(ascii: "0") < 10 else {
                 throw s.typeError(elementPath(index), expected: "an array of \(dimensions) numbers")
             }
-            values.append(try element(&s, index, nil))
+            values.append(try Self.element(&s, index, nil))
             return
         }
+        if try fastArray(&s, index) { return }
         s.pos += 1
         s.skipWhitespace()
         var n = 0
@@ -284,7 +285,7 @@ private struct VectorSink: ObservationSink {
         } else {
             while true {
                 s.skipWhitespace()
-                let v = try element(&s, index, n)
+                let v = try Self.element(&s, index, n)
                 // Extra values are still validated, so the error can say how many there were.
                 if n < dimensions { values.append(v) }
                 n += 1
@@ -299,7 +300,54 @@ private struct VectorSink: ObservationSink {
         }
     }
 
-    private func element(_ s: inout JSONScanner, _ index: Int?, _ element: Int?) throws(ObservationError) -> Double {
+    /// The array at the cursor if it holds exactly `dimensions` numbers, written
+    /// straight into `values`: numbers of the shape `JSONScanner.fastNumber` takes
+    /// directly, other numbers through `element` (which throws for malformed and
+    /// non-finite ones). False, with nothing consumed or kept, at anything else (a
+    /// value that is not a number, an array that does not end after `dimensions`
+    /// values): the general loop then reports it, counting the values.
+    /// Per number, the general loop's calls, cursor updates and checked appends cost
+    /// as much as the number itself.
+    private mutating func fastArray(_ s: inout JSONScanner, _ index: Int?) throws(ObservationError) -> Bool {
+        guard let base = s.bytes.baseAddress else { return false }
+        let end = s.bytes.count, d = dimensions, first = values.count, open = s.pos
+        @inline(__always) func at(_ j: Int) -> UInt8 { j < end ? base.load(fromByteOffset: j, as: UInt8.self) : 0 }
+        @inline(__always) func isSpace(_ c: UInt8) -> Bool {
+            c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09
+        }
+        values.append(contentsOf: repeatElement(0, count: d))
+        var i = open &+ 1
+        let complete = try values.withUnsafeMutableBufferPointer { buffer throws(ObservationError) -> Bool in
+            let out = buffer.baseAddress! + first
+            for n in 0..<d {
+                while isSpace(at(i)) { i &+= 1 }
+                if let (value, next) = JSONScanner.fastNumber(base, i, end), value.isFinite {
+                    out[n] = value
+                    i = next
+                } else {
+                    // Not a number at all ("]", a string, null): the general loop's error.
+                    let c = at(i)
+                    guard c == UInt8(ascii: "-") || c &- UInt8(ascii: "0") < 10 else { return false }
+                    s.pos = i
+                    out[n] = try Self.element(&s, index, n)
+                    i = s.pos
+                }
+                while isSpace(at(i)) { i &+= 1 }
+                guard at(i) == (n == d &- 1 ? UInt8(ascii: "]") : UInt8(ascii: ",")) else { return false }
+                i &+= 1
+            }
+            return true
+        }
+        if complete {
+            s.pos = i
+        } else {
+            values.removeLast(d)
+            s.pos = open
+        }
+        return complete
+    }
+
+    private static func element(_ s: inout JSONScanner, _ index: Int?, _ element: Int?) throws(ObservationError) -> Double {
         switch s.peek {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let v = try s.number()

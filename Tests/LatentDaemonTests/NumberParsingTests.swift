@@ -3,7 +3,8 @@ import Testing
 @testable import LatentDaemon
 
 /// The parser must convert decimal text exactly as a correctly rounded strtod would,
-/// whichever of its two paths (Clinger fast path, strtod fallback) a number takes.
+/// whichever of its paths (the branch-light `fastNumber`, Clinger, Eisel–Lemire,
+/// strtod) a number takes.
 @Suite struct NumberParsingTests {
     /// Parses `text` as one JSON number with the production scanner.
     func scan(_ text: String) -> Double? {
@@ -100,5 +101,83 @@ import Testing
         #expect(scan("1e400") == .infinity)
         #expect(scan("-1e400") == -.infinity)
         #expect(scan("1e-400") == 0)
+    }
+
+    /// `fastNumber` on a number followed by more payload (the daemon's case; the tests
+    /// above end every number at the end of the buffer): when it answers, the same
+    /// bits as strtod and the number's exact length.
+    @Test func fastPathMidPayloadAgreesWithStrtod() {
+        var rng = SeededGenerator(seed: 5)
+        var mismatches: [String] = []
+        var taken = 0
+        let suffixes = [",", "]", "}", " ", ",1.5]", "]}", "\n"]
+        for _ in 0..<200_000 {
+            let magnitude = pow(10, Double.random(in: -6...6, using: &rng))
+            let v = Double.random(in: -1...1, using: &rng) * magnitude
+            let text: String
+            switch Int.random(in: 0..<6, using: &rng) {
+            case 0: text = v.description
+            case 1: text = String(format: "%.17g", v)
+            case 2: text = String(format: "%.\(Int.random(in: 0...18, using: &rng))f", v)
+            case 3: text = String(format: "%.\(Int.random(in: 1...17, using: &rng))e", v)
+            case 4: text = String(Int(v))
+            default: text = String(format: "%.16f", v) + String(repeating: "0", count: Int.random(in: 0...3, using: &rng))
+            }
+            let payload = Array((text + suffixes.randomElement(using: &rng)!).utf8)
+            let result = payload.withUnsafeBytes { p in JSONScanner.fastNumber(p.baseAddress!, 0, p.count) }
+            guard let (value, next) = result else { continue }
+            taken += 1
+            if value.bitPattern != Double(text)?.bitPattern || next != text.utf8.count { mismatches.append(text) }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        #expect(taken > 100_000)
+    }
+
+    /// What JSON encoders print for sensor-sized values (shortest round-trip digits,
+    /// one to three integer digits) all takes the fast path, so the test above covers
+    /// the daemon's common case and a change that sent it digit by digit shows here.
+    @Test func fastPathTakesShortestDigitsOfSensorValues() {
+        var rng = SeededGenerator(seed: 6)
+        var declined: [String] = []
+        for _ in 0..<100_000 {
+            let v = Double.random(in: 1..<1000, using: &rng) * (Bool.random(using: &rng) ? 1 : -1)
+            let payload = Array((v.description + ",").utf8)
+            let result = payload.withUnsafeBytes { p in JSONScanner.fastNumber(p.baseAddress!, 0, p.count) }
+            if result == nil { declined.append(v.description) }
+        }
+        #expect(declined.isEmpty, "\(declined.prefix(5))")
+    }
+
+    /// Malformed numbers are left to the digit-by-digit parser, which names the problem.
+    @Test(arguments: ["01", "-01", "1.", "1.e5", "-", "1e", "1e+", "1e+-3", "-a", "00.5", "1.5e"])
+    func fastPathDeclinesMalformedNumbers(text: String) {
+        let payload = Array((text + ",2]").utf8)
+        #expect(payload.withUnsafeBytes { p in JSONScanner.fastNumber(p.baseAddress!, 0, p.count) } == nil)
+    }
+
+    /// Observations whose numbers mix every path and every spacing JSON allows: the
+    /// parser's direct array loop must give each the bits strtod gives.
+    @Test func observationArraysOfMixedNumbers() throws {
+        var rng = SeededGenerator(seed: 7)
+        let parser = ObservationParser(dimensions: 8, maxObservationsPerMessage: 10)
+        let spaces = ["", "", " ", "\n ", "\t"]
+        for _ in 0..<5_000 {
+            let texts = (0..<8).map { _ -> String in
+                let v = Double.random(in: -1...1, using: &rng) * pow(10, Double.random(in: -8...8, using: &rng))
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: return v.description
+                case 1: return String(format: "%.17g", v)
+                case 2: return String(format: "%.3e", v)
+                default: return String(format: "%.20f", v)
+                }
+            }
+            func space() -> String { spaces.randomElement(using: &rng)! }
+            let body = texts.map { space() + $0 + space() }.joined(separator: ",")
+            var values: [Double] = []
+            let payload = Array(#"{"x":["#.utf8) + Array(body.utf8) + Array("]}".utf8)
+            let message = try payload.withUnsafeBytes { p throws(ObservationError) in try parser.parse(p, into: &values) }
+            #expect(message.count == 1)
+            #expect(values.map(\.bitPattern) == texts.map { Double($0)!.bitPattern }, "\(body)")
+        }
     }
 }
