@@ -47,10 +47,13 @@ extension JSONScanner {
             let n1 = stop1.trailingZeroBitCount &>> 3
             let n2 = (stop2.trailingZeroBitCount &>> 3) & Int(truncatingIfNeeded: full)
             let fraction = n1 &+ n2
-            // Sixteen digits and a seventeenth: more than this path holds. (Tested without
-            // a branch on the length, which would be as unpredictable as the digits.)
-            let seventeenth = at(i &+ 17) &- UInt8(ascii: "0") < 10 ? 1 : 0
-            guard n1 > 0, integerDigits <= 3, (fraction &>> 4) & seventeenth == 0 else { return nil }
+            // Sixteen digits and a seventeenth: more than this path holds. Tested with
+            // arithmetic on a loaded byte: a branch on it would be as unpredictable as
+            // the digits (after a shorter fraction it is the next number's).
+            let seventeenth = (load8(base, i &+ 10, end) &>> 56) &- 0x30
+            let tooLong = (fraction &>> 4) & (seventeenth < 10 ? 1 : 0)
+            let refused = (n1 == 0 ? 1 : 0) | (integerDigits > 3 ? 1 : 0) | tooLong
+            guard refused == 0 else { return nil }
             let high = eightDigitsValue((v1 &- zeros) & digitsMask(stop1))
             let low = eightDigitsValue((v2 &- zeros) & digitsMask(stop2) & full)
             mantissa = mantissa &* 10_000_000_000_000_000 &+ high &* 100_000_000 &+ low
