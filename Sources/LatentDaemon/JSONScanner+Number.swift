@@ -146,11 +146,7 @@ extension JSONScanner {
             i &+= 1
             if isDigit(at(i)) { throw fail("invalid number (leading zero)", at: start) }
         } else {
-            while significant <= 11, let chunk = Self.eightDigits(base, i, end) {
-                mantissa = mantissa &* 100_000_000 &+ chunk
-                significant &+= 8
-                i &+= 8
-            }
+            Self.takeEightDigitRuns(base, &i, end, into: &mantissa, significant: &significant)
             var c = at(i)
             while isDigit(c) {
                 let d = UInt64(c &- UInt8(ascii: "0"))
@@ -172,12 +168,7 @@ extension JSONScanner {
                 // Leading zeros of the fraction are not significant.
                 while at(i) == UInt8(ascii: "0") { exponent &-= 1; i &+= 1 }
             }
-            while significant <= 11, let chunk = Self.eightDigits(base, i, end) {
-                mantissa = mantissa &* 100_000_000 &+ chunk
-                significant &+= 8
-                exponent &-= 8
-                i &+= 8
-            }
+            exponent &-= Self.takeEightDigitRuns(base, &i, end, into: &mantissa, significant: &significant)
             var c = at(i)
             while isDigit(c) {
                 let d = UInt64(c &- UInt8(ascii: "0"))
@@ -232,6 +223,22 @@ extension JSONScanner {
         }
         if !inexact, let value = eiselLemire(mantissa: mantissa, exponent: exponent, negative: negative) { return value }
         return slowNumber(start..<pos)
+    }
+
+    /// Appends runs of eight digits at `i` to `mantissa` while it has room for them
+    /// (19 digits); returns how many digits it took.
+    @inline(__always) @discardableResult
+    private static func takeEightDigitRuns(
+        _ base: UnsafeRawPointer, _ i: inout Int, _ end: Int, into mantissa: inout UInt64, significant: inout Int
+    ) -> Int {
+        var taken = 0
+        while significant <= 11, let chunk = eightDigits(base, i, end) {
+            mantissa = mantissa &* 100_000_000 &+ chunk
+            significant &+= 8
+            i &+= 8
+            taken &+= 8
+        }
+        return taken
     }
 
     /// The eight bytes at `i` as a number if they are all ASCII digits, nil otherwise.
