@@ -271,4 +271,33 @@ extension GaussianMixture {
         }
         return avg
     }
+
+    /// `averageCovariance()`'s lower triangle, packed row by row (entry (r, c), c ≤ r,
+    /// at r(r+1)/2 + c), into `out` (D(D+1)/2 doubles), with the same sums in the same
+    /// order and so the same bits, but without allocating: re-seeding a dead component
+    /// runs inside learning, where `averageCovariance()` built K + 1 arrays.
+    public func packedAverageCovariance(into out: UnsafeMutablePointer<Double>) {
+        let k = components, d = dimensions
+        out.update(repeating: 0, count: d * (d + 1) / 2)
+        weights.withUnsafeBufferPointer { w in
+            covariances.withUnsafeBufferPointer { cov in
+                for j in 0..<k {
+                    var p = 0
+                    for r in 0..<d {
+                        for c in 0...r {
+                            let entry: Double
+                            switch covarianceType {
+                            case .full: entry = cov[j * d * d + r * d + c]
+                            case .tied: entry = cov[r * d + c]
+                            case .diag: entry = r == c ? cov[j * d + r] : 0
+                            case .spherical: entry = r == c ? cov[j] : 0
+                            }
+                            out[p] += w[j] * entry
+                            p += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -308,23 +308,29 @@ public struct MixtureLearner: Sendable {
         statistics.scale(by: (total - mass) / max(total - statistics.counts[dead], .leastNormalMagnitude))
         statistics.counts[dead] = mass
         for i in 0..<d { statistics.sums[dead * d + i] = mass * worst[i] }
-        // E[xxᵀ] of the new component: Σ̄ + μμᵀ with Σ̄ the weighted average covariance.
-        var second = current.averageCovariance()
-        for r in 0..<d { for c in 0..<d { second[r * d + c] += worst[r] * worst[c] } }
+        // E[xxᵀ] of the new component: Σ̄ + μμᵀ with Σ̄ the weighted average covariance,
+        // packed in `scratch` (no allocation while learning).
         let packed = packedCount(d)
-        switch settings.covarianceType {
-        case .full:
-            var p = 0
-            for r in 0..<d { for c in 0...r { statistics.secondMoments[dead * packed + p] = mass * second[r * d + c]; p += 1 } }
-        case .tied:
-            var p = 0
-            for r in 0..<d { for c in 0...r { statistics.secondMoments[p] += mass * second[r * d + c]; p += 1 } }
-        case .diag:
-            for i in 0..<d { statistics.secondMoments[dead * d + i] = mass * second[i * d + i] }
-        case .spherical:
-            var trace = 0.0
-            for i in 0..<d { trace += second[i * d + i] }
-            statistics.secondMoments[dead] = mass * trace
+        scratch.withUnsafeMutableBufferPointer { buffer in
+            let average = buffer.baseAddress!
+            current.packedAverageCovariance(into: average)
+            @inline(__always) func second(_ r: Int, _ c: Int) -> Double {
+                average[r * (r + 1) / 2 + c] + worst[r] * worst[c]
+            }
+            switch settings.covarianceType {
+            case .full:
+                var p = 0
+                for r in 0..<d { for c in 0...r { statistics.secondMoments[dead * packed + p] = mass * second(r, c); p += 1 } }
+            case .tied:
+                var p = 0
+                for r in 0..<d { for c in 0...r { statistics.secondMoments[p] += mass * second(r, c); p += 1 } }
+            case .diag:
+                for i in 0..<d { statistics.secondMoments[dead * d + i] = mass * second(i, i) }
+            case .spherical:
+                var trace = 0.0
+                for i in 0..<d { trace += second(i, i) }
+                statistics.secondMoments[dead] = mass * trace
+            }
         }
         reseeds += 1
     }
