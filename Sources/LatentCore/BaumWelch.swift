@@ -28,6 +28,34 @@ extension HiddenMarkovModel {
         try self.init(start: start, transitions: a, emissions: emissions)
     }
 
+    /// The Baum–Welch M-step into this model's storage, with `fallback` for rows
+    /// without mass: the same bits as `init(statistics:options:fallback:)`, without
+    /// allocating (the online learner runs it every mini-batch). On a throw the
+    /// model is garbage: callers keep the previous one elsewhere (`HMMLearner`
+    /// double-buffers).
+    public mutating func update(statistics s: HMMStatistics<Emissions.Statistics>, options: HMMOptions,
+                                fallback: HiddenMarkovModel) throws(MixtureError) {
+        let n = states
+        precondition(s.start.count == n && fallback.states == n, "statistics of another shape")
+        let startPrior = options.startConcentration - 1, transitionPrior = options.transitionConcentration - 1
+        start.withUnsafeMutableBufferPointer { p in
+            var total = 0.0
+            for i in 0..<n { p[i] = max(s.start[i] + startPrior, 0); total += p[i] }
+            if total <= 0 { for i in 0..<n { p[i] = fallback.start[i] } }
+        }
+        transitions.withUnsafeMutableBufferPointer { a in
+            s.transitions.withUnsafeBufferPointer { counts in
+                for i in 0..<n {
+                    var total = 0.0
+                    for j in 0..<n { a[i * n + j] = max(counts[i * n + j] + transitionPrior, 0); total += a[i * n + j] }
+                    if total <= 0 { for j in 0..<n { a[i * n + j] = fallback.transitions[i * n + j] } }
+                }
+            }
+        }
+        try emissions.update(statistics: s.emission, options: options.emission)
+        try normalizeAndDerive(normalize: true)
+    }
+
     /// Batch Baum–Welch: the reference for the online learner.
     public func baumWelch(_ sequences: [[Double]], iterations: Int, options: HMMOptions = HMMOptions(),
                           tolerance: Double = 0) -> (model: HiddenMarkovModel, logLikelihoods: [Double]) {

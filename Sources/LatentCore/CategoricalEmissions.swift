@@ -23,28 +23,39 @@ public struct CategoricalEmissions: EmissionModel {
         guard probabilities.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
             throw .invalidWeights("emission probabilities must be finite and non-negative")
         }
-        var p = probabilities
-        for j in 0..<states {
-            let total = p[(j * symbols)..<((j + 1) * symbols)].reduce(0, +)
-            guard total > 0 else { throw .invalidWeights("emission row \(j) is all zero") }
-            if normalize { for m in 0..<symbols { p[j * symbols + m] /= total } }
-        }
         self.states = states
         self.symbols = symbols
-        self.probabilities = p
-        let logP = p.map { _log($0) }
-        var scaled = [Double](repeating: 0, count: symbols * states)
-        var shifts = [Double](repeating: 0, count: symbols)
-        scaled.withUnsafeMutableBufferPointer { sb in
-            for m in 0..<symbols {
-                let e = sb.baseAddress! + m * states
-                for j in 0..<states { e[j] = logP[j * symbols + m] }
-                shifts[m] = shiftedExponentials(e, states)
+        self.probabilities = probabilities
+        logProbabilities = probabilities
+        scaledBySymbol = [Double](repeating: 0, count: symbols * states)
+        shiftBySymbol = [Double](repeating: 0, count: symbols)
+        try normalizeAndDerive(normalize: normalize)
+    }
+
+    /// Normalizes the rows (unless restoring exact bits) and recomputes the tables
+    /// derived from them, in place: the initializer and the in-place M-step share it.
+    private mutating func normalizeAndDerive(normalize: Bool) throws(MixtureError) {
+        let n = states, symbols = symbols
+        try probabilities.withUnsafeMutableBufferPointer { (p) throws(MixtureError) in
+            for j in 0..<n {
+                var total = 0.0
+                for m in 0..<symbols { total += p[j * symbols + m] }
+                guard total > 0 else { throw .invalidWeights("emission row \(j) is all zero") }
+                if normalize { for m in 0..<symbols { p[j * symbols + m] /= total } }
             }
         }
-        logProbabilities = logP
-        scaledBySymbol = scaled
-        shiftBySymbol = shifts
+        probabilities.withUnsafeBufferPointer { p in
+            logProbabilities.withUnsafeMutableBufferPointer { logP in
+                for i in 0..<(n * symbols) { logP[i] = _log(p[i]) }
+                scaledBySymbol.withUnsafeMutableBufferPointer { sb in
+                    for m in 0..<symbols {
+                        let e = sb.baseAddress! + m * n
+                        for j in 0..<n { e[j] = logP[j * symbols + m] }
+                        shiftBySymbol[m] = shiftedExponentials(e, n)
+                    }
+                }
+            }
+        }
     }
 
     public var observationWidth: Int { 1 }
@@ -90,6 +101,26 @@ public struct CategoricalEmissions: EmissionModel {
             if p[row].reduce(0, +) <= 0 { for i in row { p[i] = 1 } }  // a state never visited stays uniform
         }
         try self.init(states: statistics.states, symbols: statistics.symbols, probabilities: p)
+    }
+
+    /// `init(statistics:options:)` into this model's storage, with the same bits.
+    public mutating func update(statistics: SymbolCounts, options: EmissionOptions) throws(MixtureError) {
+        precondition(statistics.states == states && statistics.symbols == symbols, "counts of another shape")
+        let c = options.symbolConcentration, symbols = symbols
+        try probabilities.withUnsafeMutableBufferPointer { (p) throws(MixtureError) in
+            statistics.counts.withUnsafeBufferPointer { counts in
+                for i in 0..<(states * symbols) { p[i] = max(counts[i] + (c - 1), 0) }
+            }
+            for j in 0..<states {
+                var total = 0.0
+                for m in 0..<symbols { total += p[j * symbols + m] }
+                if total <= 0 { for m in 0..<symbols { p[j * symbols + m] = 1 } }  // as init(statistics:options:)
+            }
+            for v in p where !(v >= 0 && v.isFinite) {
+                throw .invalidWeights("emission probabilities must be finite and non-negative")
+            }
+        }
+        try normalizeAndDerive(normalize: true)
     }
 }
 

@@ -20,6 +20,10 @@ public protocol EmissionModel: Sendable, Equatable {
     func emptyStatistics() -> Statistics
     /// The emission M-step.
     init(statistics: Statistics, options: EmissionOptions) throws(MixtureError)
+    /// The emission M-step into this model's storage: the same bits as
+    /// `init(statistics:options:)`, without allocating. On a throw the model is
+    /// garbage (the HMM learner double-buffers its models).
+    mutating func update(statistics: Statistics, options: EmissionOptions) throws(MixtureError)
     /// Draws one observation from state `state` into `x` (`observationWidth`
     /// doubles). Synthetic data for learning-quality checks must be
     /// reproducible outside Swift, so each model documents its exact draws.
@@ -160,6 +164,13 @@ public struct GaussianEmissions: EmissionModel {
         let fitted = try GaussianMixture(statistics: statistics, options: options.gaussian)
         try self.init(states: fitted.components, means: fitted.means, covariances: fitted.covariances,
                       covarianceType: fitted.covarianceType)
+    }
+
+    /// The mixture M-step in place, then the equal weights and factors that
+    /// `init(states:means:covariances:covarianceType:)` gives the fitted parameters.
+    public mutating func update(statistics: MixtureStatistics, options: EmissionOptions) throws(MixtureError) {
+        try densities.update(statistics: statistics, options: options.gaussian)
+        try densities.equalizeWeights()
     }
 
     /// x = μ_j + L_j·z with z = D standard normals drawn in order i = 0..<D

@@ -76,6 +76,17 @@ public struct GaussianMixture: Sendable, Equatable {
         self = mixture
     }
 
+    /// Weights 1/K and the factors for them, in place: what the validating
+    /// initializer gives K equal weights (1 / (1 + … + 1)) with these means and
+    /// covariances. Gaussian HMM emissions are a mixture with equal weights.
+    mutating func equalizeWeights() throws(MixtureError) {
+        let k = components
+        var total = 0.0
+        for _ in 0..<k { total += 1 }
+        weights.withUnsafeMutableBufferPointer { w in for j in 0..<k { w[j] = 1 / total } }
+        try refreshFactors()
+    }
+
     /// Zeroed storage of the right shapes, for the M-step to fill (`init(statistics:)`).
     init(storageFor k: Int, dimensions d: Int, covarianceType: CovarianceType) {
         components = k

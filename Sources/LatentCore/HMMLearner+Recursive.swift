@@ -47,7 +47,7 @@ extension HMMLearner {
         pendingCount = 0
         guard let recursive else { return false }
         recursive.copy(into: &statistics)
-        if let updated = try? Model(statistics: statistics, options: settings.options, fallback: model) { model = updated }
+        mStep()
         version += 1
         return true
     }

@@ -101,6 +101,10 @@ public struct HMMLearner<E: SeedableEmissions>: Sendable {
     public internal(set) var version = 0
 
     // Scratch, not state.
+    /// The M-step writes the next model here, then swaps it in (as `MixtureLearner`
+    /// does): a failed M-step leaves the model as it was, and the storage of the
+    /// replaced model is reused, so an update allocates nothing.
+    var spare: Model?
     var next: [Double]
     var ratios: [Double]
     var scratch: [Double]
@@ -270,10 +274,26 @@ public struct HMMLearner<E: SeedableEmissions>: Sendable {
         pending.scale(by: 1 / Double(pendingCount))
         statistics.blend(toward: pending, step: settings.stepSize(step))
         step += 1
-        if let updated = try? Model(statistics: statistics, options: settings.options, fallback: model) { model = updated }
+        mStep()
         version += 1
         pending.reset()
         pendingCount = 0
+    }
+
+    /// The Baum–Welch M-step from `statistics` (Rabiner 1989, eqs. 40a–c), into
+    /// `spare` and swapped in; with no model yet, into a new one.
+    mutating func mStep() {
+        guard let current = model else {
+            model = try? Model(statistics: statistics, options: settings.options, fallback: nil)
+            return
+        }
+        if case .none = spare { spare = current }
+        do {
+            try spare!.update(statistics: statistics, options: settings.options, fallback: current)
+            swap(&model, &spare)
+        } catch {
+            // The model stays; the spare is overwritten by the next M-step.
+        }
     }
 
     /// Ends a sequence: its last window is learned from (when `learn`) and its

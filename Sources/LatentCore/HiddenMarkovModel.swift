@@ -45,9 +45,9 @@ func combineRows(_ m: UnsafePointer<Double>, _ w: UnsafePointer<Double>, into ou
 /// A (N×N row-major, rows sum to 1) and emissions.
 public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
     public let states: Int
-    public private(set) var start: [Double]
-    public private(set) var transitions: [Double]
-    public private(set) var emissions: Emissions
+    public internal(set) var start: [Double]
+    public internal(set) var transitions: [Double]
+    public internal(set) var emissions: Emissions
     var logStart: [Double]
     var logTransitions: [Double]
     /// Aᵀ (N×N row-major). Backward passes compute β(i) = Σ_j A_ij w_j; over
@@ -67,25 +67,59 @@ public struct HiddenMarkovModel<Emissions: EmissionModel>: Sendable, Equatable {
         guard n >= 1, transitions.count == n * n, emissions.states == n else {
             throw .shape("an HMM with \(n) states needs \(n)×\(n) transitions and \(n) emission states")
         }
-        guard start.allSatisfy({ $0 >= 0 && $0.isFinite }), transitions.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
-            throw .invalidWeights("start and transition probabilities must be finite and non-negative")
-        }
-        let startTotal = start.reduce(0, +)
-        guard startTotal > 0 else { throw .invalidWeights("start probabilities are all zero") }
-        var a = transitions
-        for i in 0..<n {
-            let total = a[(i * n)..<((i + 1) * n)].reduce(0, +)
-            guard total > 0 else { throw .invalidWeights("transition row \(i) is all zero") }
-            if normalize { for j in 0..<n { a[i * n + j] /= total } }
-        }
         states = n
-        self.start = normalize ? start.map { $0 / startTotal } : start
-        self.transitions = a
+        self.start = start
+        self.transitions = transitions
         self.emissions = emissions
-        logStart = self.start.map { _log($0) }
-        logTransitions = a.map { _log($0) }
-        transposedTransitions = (0..<(n * n)).map { k in a[(k % n) * n + k / n] }
-        transposedLogTransitions = transposedTransitions.map { _log($0) }
+        logStart = start
+        logTransitions = transitions
+        transposedTransitions = transitions
+        transposedLogTransitions = transitions
+        try normalizeAndDerive(normalize: normalize)
+    }
+
+    /// Checks `start` and `transitions`, normalizes them (unless restoring exact
+    /// bits) and recomputes the arrays derived from them, all in place: the
+    /// initializer and the in-place M-step (`update(statistics:options:fallback:)`)
+    /// share it, so both give the same bits.
+    mutating func normalizeAndDerive(normalize: Bool) throws(MixtureError) {
+        let n = states
+        try start.withUnsafeMutableBufferPointer { (p) throws(MixtureError) in
+            try transitions.withUnsafeMutableBufferPointer { (a) throws(MixtureError) in
+                for v in p where !(v >= 0 && v.isFinite) {
+                    throw .invalidWeights("start and transition probabilities must be finite and non-negative")
+                }
+                for v in a where !(v >= 0 && v.isFinite) {
+                    throw .invalidWeights("start and transition probabilities must be finite and non-negative")
+                }
+                var startTotal = 0.0
+                for v in p { startTotal += v }
+                guard startTotal > 0 else { throw .invalidWeights("start probabilities are all zero") }
+                for i in 0..<n {
+                    var total = 0.0
+                    for j in 0..<n { total += a[i * n + j] }
+                    guard total > 0 else { throw .invalidWeights("transition row \(i) is all zero") }
+                    if normalize { for j in 0..<n { a[i * n + j] /= total } }
+                }
+                if normalize { for i in 0..<n { p[i] /= startTotal } }
+            }
+        }
+        start.withUnsafeBufferPointer { p in
+            logStart.withUnsafeMutableBufferPointer { l in for i in 0..<n { l[i] = _log(p[i]) } }
+        }
+        transitions.withUnsafeBufferPointer { a in
+            logTransitions.withUnsafeMutableBufferPointer { l in
+                transposedTransitions.withUnsafeMutableBufferPointer { t in
+                    transposedLogTransitions.withUnsafeMutableBufferPointer { tl in
+                        for k in 0..<(n * n) {
+                            l[k] = _log(a[k])
+                            t[k] = a[(k % n) * n + k / n]
+                            tl[k] = _log(t[k])
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// out_i = Σ_j A_ij w_j for every i, summed in increasing j from 0, as the
