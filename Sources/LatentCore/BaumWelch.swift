@@ -18,11 +18,9 @@ extension HiddenMarkovModel {
     public init(statistics s: HMMStatistics<Emissions.Statistics>, options: HMMOptions = HMMOptions(),
                 fallback: HiddenMarkovModel? = nil) throws(MixtureError) {
         let n = s.start.count
-        var start = s.start.map { max($0 + (options.startConcentration - 1), 0) }
-        if start.reduce(0, +) <= 0 { start = fallback?.start ?? [Double](repeating: 1, count: n) }
-        var a = s.transitions.map { max($0 + (options.transitionConcentration - 1), 0) }
-        for i in 0..<n where a[(i * n)..<((i + 1) * n)].reduce(0, +) <= 0 {
-            for j in 0..<n { a[i * n + j] = fallback?.transitions[i * n + j] ?? 1 }
+        var start = [Double](repeating: 0, count: n), a = [Double](repeating: 0, count: n * n)
+        start.withUnsafeMutableBufferPointer { p in
+            a.withUnsafeMutableBufferPointer { Self.smoothedCounts(s, options, fallback: fallback, start: p, transitions: $0) }
         }
         let emissions = try Emissions(statistics: s.emission, options: options.emission)
         try self.init(start: start, transitions: a, emissions: emissions)
@@ -35,25 +33,35 @@ extension HiddenMarkovModel {
     /// double-buffers).
     public mutating func update(statistics s: HMMStatistics<Emissions.Statistics>, options: HMMOptions,
                                 fallback: HiddenMarkovModel) throws(MixtureError) {
-        let n = states
-        precondition(s.start.count == n && fallback.states == n, "statistics of another shape")
-        let startPrior = options.startConcentration - 1, transitionPrior = options.transitionConcentration - 1
+        precondition(s.start.count == states && fallback.states == states, "statistics of another shape")
         start.withUnsafeMutableBufferPointer { p in
-            var total = 0.0
-            for i in 0..<n { p[i] = max(s.start[i] + startPrior, 0); total += p[i] }
-            if total <= 0 { for i in 0..<n { p[i] = fallback.start[i] } }
-        }
-        transitions.withUnsafeMutableBufferPointer { a in
-            s.transitions.withUnsafeBufferPointer { counts in
-                for i in 0..<n {
-                    var total = 0.0
-                    for j in 0..<n { a[i * n + j] = max(counts[i * n + j] + transitionPrior, 0); total += a[i * n + j] }
-                    if total <= 0 { for j in 0..<n { a[i * n + j] = fallback.transitions[i * n + j] } }
-                }
-            }
+            transitions.withUnsafeMutableBufferPointer { Self.smoothedCounts(s, options, fallback: fallback, start: p, transitions: $0) }
         }
         try emissions.update(statistics: s.emission, options: options.emission)
         try normalizeAndDerive(normalize: true)
+    }
+
+    /// π and A before normalization: max(count + concentration − 1, 0), and for the
+    /// start or a transition row without mass, `fallback`'s (ones without one). The
+    /// initializer and the in-place M-step share it.
+    static func smoothedCounts(
+        _ s: HMMStatistics<Emissions.Statistics>, _ options: HMMOptions, fallback: HiddenMarkovModel?,
+        start p: UnsafeMutableBufferPointer<Double>, transitions a: UnsafeMutableBufferPointer<Double>
+    ) {
+        let n = p.count
+        var total = 0.0
+        for i in 0..<n { p[i] = max(s.start[i] + (options.startConcentration - 1), 0); total += p[i] }
+        if total <= 0 { for i in 0..<n { p[i] = fallback?.start[i] ?? 1 } }
+        s.transitions.withUnsafeBufferPointer { counts in
+            for i in 0..<n {
+                var total = 0.0
+                for j in 0..<n {
+                    a[i * n + j] = max(counts[i * n + j] + (options.transitionConcentration - 1), 0)
+                    total += a[i * n + j]
+                }
+                if total <= 0 { for j in 0..<n { a[i * n + j] = fallback?.transitions[i * n + j] ?? 1 } }
+            }
+        }
     }
 
     /// Batch Baum–Welch: the reference for the online learner.

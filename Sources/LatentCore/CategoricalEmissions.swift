@@ -20,9 +20,6 @@ public struct CategoricalEmissions: EmissionModel {
         guard states >= 1, symbols >= 1, probabilities.count == states * symbols else {
             throw .shape("emissions must be \(states)×\(symbols), got \(probabilities.count) values")
         }
-        guard probabilities.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
-            throw .invalidWeights("emission probabilities must be finite and non-negative")
-        }
         self.states = states
         self.symbols = symbols
         self.probabilities = probabilities
@@ -32,11 +29,15 @@ public struct CategoricalEmissions: EmissionModel {
         try normalizeAndDerive(normalize: normalize)
     }
 
-    /// Normalizes the rows (unless restoring exact bits) and recomputes the tables
-    /// derived from them, in place: the initializer and the in-place M-step share it.
+    /// Checks the probabilities, normalizes the rows (unless restoring exact bits) and
+    /// recomputes the tables derived from them, in place: the initializer and the
+    /// in-place M-step share it.
     private mutating func normalizeAndDerive(normalize: Bool) throws(MixtureError) {
         let n = states, symbols = symbols
         try probabilities.withUnsafeMutableBufferPointer { (p) throws(MixtureError) in
+            for v in p where !(v >= 0 && v.isFinite) {
+                throw .invalidWeights("emission probabilities must be finite and non-negative")
+            }
             for j in 0..<n {
                 var total = 0.0
                 for m in 0..<symbols { total += p[j * symbols + m] }
@@ -94,33 +95,30 @@ public struct CategoricalEmissions: EmissionModel {
 
     /// B[j][m] ∝ max(Σ_t γ_t(j)·[x_t = m] + c − 1, 0) (Rabiner 1989, eq. 40c, with a Dirichlet prior).
     public init(statistics: SymbolCounts, options: EmissionOptions) throws(MixtureError) {
-        let c = options.symbolConcentration
-        var p = statistics.counts.map { max($0 + (c - 1), 0) }
-        for j in 0..<statistics.states {
-            let row = (j * statistics.symbols)..<((j + 1) * statistics.symbols)
-            if p[row].reduce(0, +) <= 0 { for i in row { p[i] = 1 } }  // a state never visited stays uniform
-        }
+        var p = [Double](repeating: 0, count: statistics.states * statistics.symbols)
+        p.withUnsafeMutableBufferPointer { Self.smoothedCounts(statistics, options, into: $0) }
         try self.init(states: statistics.states, symbols: statistics.symbols, probabilities: p)
     }
 
     /// `init(statistics:options:)` into this model's storage, with the same bits.
     public mutating func update(statistics: SymbolCounts, options: EmissionOptions) throws(MixtureError) {
         precondition(statistics.states == states && statistics.symbols == symbols, "counts of another shape")
-        let c = options.symbolConcentration, symbols = symbols
-        try probabilities.withUnsafeMutableBufferPointer { (p) throws(MixtureError) in
-            statistics.counts.withUnsafeBufferPointer { counts in
-                for i in 0..<(states * symbols) { p[i] = max(counts[i] + (c - 1), 0) }
-            }
-            for j in 0..<states {
-                var total = 0.0
-                for m in 0..<symbols { total += p[j * symbols + m] }
-                if total <= 0 { for m in 0..<symbols { p[j * symbols + m] = 1 } }  // as init(statistics:options:)
-            }
-            for v in p where !(v >= 0 && v.isFinite) {
-                throw .invalidWeights("emission probabilities must be finite and non-negative")
-            }
-        }
+        probabilities.withUnsafeMutableBufferPointer { Self.smoothedCounts(statistics, options, into: $0) }
         try normalizeAndDerive(normalize: true)
+    }
+
+    /// max(count + c − 1, 0) per symbol; a state never visited stays uniform (ones).
+    private static func smoothedCounts(_ statistics: SymbolCounts, _ options: EmissionOptions,
+                                       into p: UnsafeMutableBufferPointer<Double>) {
+        let c = options.symbolConcentration, symbols = statistics.symbols
+        statistics.counts.withUnsafeBufferPointer { counts in
+            for i in 0..<counts.count { p[i] = max(counts[i] + (c - 1), 0) }
+        }
+        for j in 0..<statistics.states {
+            var total = 0.0
+            for m in 0..<symbols { total += p[j * symbols + m] }
+            if total <= 0 { for m in 0..<symbols { p[j * symbols + m] = 1 } }
+        }
     }
 }
 
