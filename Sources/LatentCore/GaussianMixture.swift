@@ -273,20 +273,10 @@ extension GaussianMixture {
         return m
     }
 
-    /// Σ_k w_k Σ_k: a typical component covariance.
-    public func averageCovariance() -> [Double] {
-        var avg = [Double](repeating: 0, count: dimensions * dimensions)
-        for j in 0..<components {
-            let m = covarianceMatrix(j)
-            for i in avg.indices { avg[i] += weights[j] * m[i] }
-        }
-        return avg
-    }
-
-    /// `averageCovariance()`'s lower triangle, packed row by row (entry (r, c), c ≤ r,
-    /// at r(r+1)/2 + c), into `out` (D(D+1)/2 doubles), with the same sums in the same
-    /// order and so the same bits, but without allocating: re-seeding a dead component
-    /// runs inside learning, where `averageCovariance()` built K + 1 arrays.
+    /// Σ_k w_k Σ_k, a typical component covariance: its lower triangle, packed row by
+    /// row (entry (r, c), c ≤ r, at r(r+1)/2 + c), into `out` (D(D+1)/2 doubles),
+    /// summed over k in order. Without allocating: re-seeding a dead component runs
+    /// inside learning, where the D×D version this replaced built K + 1 arrays.
     public func packedAverageCovariance(into out: UnsafeMutablePointer<Double>) {
         let k = components, d = dimensions
         out.update(repeating: 0, count: d * (d + 1) / 2)

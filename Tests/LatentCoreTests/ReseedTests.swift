@@ -46,7 +46,7 @@ import Testing
         #expect(allocations == 0)
     }
 
-    /// The packed average covariance against `averageCovariance()`'s matrix, bit for bit.
+    /// The packed average covariance against the D×D `averageCovariance()`, bit for bit.
     @Test(arguments: CovarianceType.allCases)
     func packedAverageCovarianceIsTheAverageCovariance(_ type: CovarianceType) throws {
         let (learner, _) = try Self.learner(type)
@@ -110,5 +110,18 @@ import Testing
             learner.statistics.secondMoments[dead] = mass * trace
         }
         learner.reseeds += 1
+    }
+}
+
+extension GaussianMixture {
+    /// Σ_k w_k Σ_k as a dense D×D matrix, the way `reseedDeadComponent` built it before
+    /// it stopped allocating: the reference for the packed version.
+    func averageCovariance() -> [Double] {
+        var avg = [Double](repeating: 0, count: dimensions * dimensions)
+        for j in 0..<components {
+            let m = covarianceMatrix(j)
+            for i in avg.indices { avg[i] += weights[j] * m[i] }
+        }
+        return avg
     }
 }
