@@ -77,13 +77,12 @@ public struct GaussianMixture: Sendable, Equatable {
     }
 
     /// Weights 1/K and the factors for them, in place: what the validating
-    /// initializer gives K equal weights (1 / (1 + … + 1)) with these means and
-    /// covariances. Gaussian HMM emissions are a mixture with equal weights.
+    /// initializer gives K equal weights (each 1 / (1 + … + 1), and that sum is K
+    /// exactly) with these means and covariances. Gaussian HMM emissions are a
+    /// mixture with equal weights.
     mutating func equalizeWeights() throws(MixtureError) {
-        let k = components
-        var total = 0.0
-        for _ in 0..<k { total += 1 }
-        weights.withUnsafeMutableBufferPointer { w in for j in 0..<k { w[j] = 1 / total } }
+        let k = components, weight = 1 / Double(k)
+        weights.withUnsafeMutableBufferPointer { w in for j in 0..<k { w[j] = weight } }
         try refreshFactors()
     }
 

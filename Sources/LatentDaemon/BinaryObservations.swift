@@ -53,7 +53,7 @@ public struct BinaryObservationDecoder: Sendable {
         }
         let firstNonFinite: Int? = values.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
-            let exponent: UInt64 = 0x7FF0_0000_0000_0000
+            let exponent = Self.exponentMask
             // Whether some value has an all-ones exponent (NaN or ±∞): tested without an
             // early exit, and the index looked for only then.
             var anyNonFinite = false
@@ -100,11 +100,13 @@ public struct BinaryObservationDecoder: Sendable {
         return result
     }
 
+    /// A double's exponent bits: all ones for NaN and ±∞.
+    private static let exponentMask: UInt64 = 0x7FF0_0000_0000_0000
+
     /// One pass without early exit (it vectorizes) over decoded values.
     private static func anyExponentAllOnes(_ values: UnsafePointer<Double>, _ n: Int) -> Bool {
-        let exponent: UInt64 = 0x7FF0_0000_0000_0000
         var found: UInt64 = 0
-        for i in 0..<n { found |= (values[i].bitPattern & exponent) == exponent ? 1 : 0 }
+        for i in 0..<n { found |= (values[i].bitPattern & exponentMask) == exponentMask ? 1 : 0 }
         return found != 0
     }
 

@@ -16,13 +16,11 @@ struct JSONScanner {
     /// The current byte, or 0 at the end (NUL is never valid outside a string).
     @inline(__always) var peek: UInt8 { pos < bytes.count ? bytes[pos] : 0 }
 
+    /// JSON's whitespace: space, tab, line feed, carriage return.
+    @inline(__always) static func isWhitespace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+
     @inline(__always) mutating func skipWhitespace() {
-        while pos < bytes.count {
-            switch bytes[pos] {
-            case 0x20, 0x09, 0x0A, 0x0D: pos += 1
-            default: return
-            }
-        }
+        while pos < bytes.count && Self.isWhitespace(bytes[pos]) { pos += 1 }
     }
 
     func fail(_ reason: String, at offset: Int? = nil) -> ObservationError {

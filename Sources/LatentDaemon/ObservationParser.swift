@@ -312,15 +312,12 @@ private struct VectorSink: ObservationSink {
         guard let base = s.bytes.baseAddress else { return false }
         let end = s.bytes.count, d = dimensions, first = values.count, open = s.pos
         @inline(__always) func at(_ j: Int) -> UInt8 { j < end ? base.load(fromByteOffset: j, as: UInt8.self) : 0 }
-        @inline(__always) func isSpace(_ c: UInt8) -> Bool {
-            c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09
-        }
         values.append(contentsOf: repeatElement(0, count: d))
         var i = open &+ 1
         let complete = try values.withUnsafeMutableBufferPointer { buffer throws(ObservationError) -> Bool in
             let out = buffer.baseAddress! + first
             for n in 0..<d {
-                while isSpace(at(i)) { i &+= 1 }
+                while JSONScanner.isWhitespace(at(i)) { i &+= 1 }
                 if let (value, next) = JSONScanner.fastNumber(base, i, end), value.isFinite {
                     out[n] = value
                     i = next
@@ -332,7 +329,7 @@ private struct VectorSink: ObservationSink {
                     out[n] = try Self.element(&s, index, n)
                     i = s.pos
                 }
-                while isSpace(at(i)) { i &+= 1 }
+                while JSONScanner.isWhitespace(at(i)) { i &+= 1 }
                 guard at(i) == (n == d &- 1 ? UInt8(ascii: "]") : UInt8(ascii: ",")) else { return false }
                 i &+= 1
             }
