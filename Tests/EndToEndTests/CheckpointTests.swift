@@ -49,7 +49,11 @@ import Testing
             try daemon.start()  // throws if the daemon cannot start from what is on disk
             let status = try daemon.request(["cmd": "status"])
             let n = (status["models"] as! [[String: Any]]).first { $0["name"] as? String == "m" }?["n"] as? Int
-            #expect(n == expectedN, "round \(round): resumed at n=\(n ?? -1), the newest checkpoint holds \(expectedN)")
+            #expect(n == expectedN, """
+                round \(round): resumed at n=\(n ?? -1), the newest checkpoint holds \(expectedN); \
+                checkpoints now: \(daemon.checkpointFiles(model: "m")); daemon log (last 40 lines):
+                \(daemon.log().split(separator: "\n").suffix(40).joined(separator: "\n"))
+                """)
             // Keep it learning and checkpointing every 5 ms, then kill it at a random instant.
             for _ in 0..<20 {
                 try daemon.send("m", #"{"xs":[\#(data[offset..<(offset + 100)].map(json).joined(separator: ","))]}"#)
