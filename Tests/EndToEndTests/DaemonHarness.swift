@@ -187,6 +187,12 @@ final class DaemonHarness {
         kill(p.processIdentifier, signal)
         p.waitUntilExit()
         process = nil
+        // What the producer still queues was meant for this process. libzmq keeps a
+        // connecting PUB's queue across reconnects, so left open (even lingering) it
+        // would hand that backlog to the next daemon on the same endpoint, as if the
+        // killed one had received it. Drop it now; start() makes a fresh producer.
+        try? producer.set(.linger, Int32(0))
+        producer.close()
         try? consumer.disconnect(outputEndpoint)
         return p.terminationStatus
     }
