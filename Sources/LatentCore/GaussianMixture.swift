@@ -183,22 +183,8 @@ public struct GaussianMixture: Sendable, Equatable {
                             let ratio = w[j] / product.squareRoot()
                             ln[j] = product.isNormal && ratio.isNormal ? ratio : .nan
                         }
-                        var j = 0
-                        while j + 4 <= k && all(load4(ln + j) .> 0) {
-                            store4(vectorLog(load4(ln + j)) - SIMD4(repeating: constant), ln + j)
-                            j += 4
-                        }
-                        while j < k {
-                            if ln[j] > 0 {
-                                ln[j] = vectorLog(SIMD4(repeating: ln[j]))[0] - constant
-                            } else {
-                                let v = cov.baseAddress! + j * d
-                                var logDet = 0.0
-                                for t in 0..<d { logDet -= 0.5 * _log(v[t]) }
-                                ln[j] = _log(w[j]) - constant + logDet
-                            }
-                            j += 1
-                        }
+                        Self.diagonalLogNormalizers(ln, covariances: cov.baseAddress!, weights: w.baseAddress!,
+                                                    components: k, dimensions: d, constant: constant)
                     }
                 }
             }

@@ -42,6 +42,13 @@ extension GaussianMixture {
     public mutating func update(statistics s: MixtureStatistics, options: MStepOptions) throws(MixtureError) {
         precondition(s.components == components && s.dimensions == dimensions && s.covarianceType == covarianceType,
                      "statistics of another shape")
+        if covarianceType == .diag, try updateDiagonal(statistics: s, options: options) { return }
+        try updateGeneral(statistics: s, options: options)
+    }
+
+    /// Every covariance type, and diagonal mixtures with an empty component; the
+    /// reference for `updateDiagonal`.
+    mutating func updateGeneral(statistics s: MixtureStatistics, options: MStepOptions) throws(MixtureError) {
         let k = components, d = dimensions
         let packed = packedCount(d)
         let eps10 = 10 * Double.ulpOfOne
