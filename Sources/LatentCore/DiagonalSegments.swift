@@ -12,6 +12,10 @@ extension GaussianMixture {
         logLikelihoods: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
     ) {
         let k = components, d = dimensions
+        if k % 4 == 0 {
+            normalizedDiagonalSegment(xs, rows: rows, into: resp, logLikelihoods: logLikelihoods, scratch: scratch)
+            return
+        }
         logNormalizers.withUnsafeBufferPointer { ln in
             diagonalBlocks.withUnsafeBufferPointer { blocks in
                 let ln = ln.baseAddress!
@@ -54,6 +58,105 @@ extension GaussianMixture {
         }
         normalizeResponsibilities(rows: rows, resp, k, logLikelihoods: logLikelihoods)
     }
+}
+
+extension GaussianMixture {
+    /// `diagonalSegmentResponsibilities` for K a multiple of 4, with the normalization
+    /// folded in. The log joints of four rows come out of the Mahalanobis loop as one
+    /// vector per row (lanes: four components), while `normalizeResponsibilities(rows:…)`
+    /// needs one vector per component (lanes: four rows) and gathered them one double
+    /// at a time, twice, then scattered the results back: half of a K=8 D=8 E-step.
+    /// Here each block of four is transposed in registers into `scratch` (4·K doubles),
+    /// normalized there, and transposed back into `resp`. Every row gets the same
+    /// operations in the same order as in the two-pass version, so the same bits.
+    func normalizedDiagonalSegment(
+        _ xs: UnsafePointer<Double>, rows: Int, into resp: UnsafeMutablePointer<Double>,
+        logLikelihoods: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
+    ) {
+        let k = components, d = dimensions
+        var first = 0
+        logNormalizers.withUnsafeBufferPointer { ln in
+            diagonalBlocks.withUnsafeBufferPointer { blocks in
+                let ln = ln.baseAddress!
+                let columns = scratch  // column j (component j of the four rows) at 4·j
+                @inline(__always) func column(_ j: Int) -> SIMD4<Double> { load4(columns + 4 * j) }
+                @inline(__always) func setColumn(_ j: Int, _ v: SIMD4<Double>) { store4(v, columns + 4 * j) }
+                while first + 4 <= rows {
+                    let x0 = xs + first * d, x1 = x0 + d, x2 = x1 + d, x3 = x2 + d
+                    let o0 = resp + first * k, o1 = o0 + k, o2 = o1 + k, o3 = o2 + k
+                    var b = blocks.baseAddress!
+                    var m = SIMD4<Double>(repeating: -.infinity)
+                    var j = 0
+                    while j < k {
+                        var h0 = SIMD4<Double>.zero, h1 = h0, h2 = h0, h3 = h0
+                        for i in 0..<d {
+                            let mean = b[0], precision = b[1]
+                            let z0 = SIMD4<Double>(repeating: x0[i]) - mean, z1 = SIMD4<Double>(repeating: x1[i]) - mean
+                            let z2 = SIMD4<Double>(repeating: x2[i]) - mean, z3 = SIMD4<Double>(repeating: x3[i]) - mean
+                            h0 = multiplyAdd(z0 * z0, precision, h0); h1 = multiplyAdd(z1 * z1, precision, h1)
+                            h2 = multiplyAdd(z2 * z2, precision, h2); h3 = multiplyAdd(z3 * z3, precision, h3)
+                            b += 2
+                        }
+                        let c = load4(ln + j)
+                        let (t0, t1, t2, t3) = transposed(c - 0.5 * h0, c - 0.5 * h1, c - 0.5 * h2, c - 0.5 * h3)
+                        // The running maximum in component order, as before.
+                        m = m.replacing(with: t0, where: t0 .> m); m = m.replacing(with: t1, where: t1 .> m)
+                        m = m.replacing(with: t2, where: t2 .> m); m = m.replacing(with: t3, where: t3 .> m)
+                        setColumn(j, t0); setColumn(j + 1, t1); setColumn(j + 2, t2); setColumn(j + 3, t3)
+                        j += 4
+                    }
+                    guard m[0].isFinite && m[1].isFinite && m[2].isFinite && m[3].isFinite else {
+                        var j = 0
+                        while j < k {
+                            let (r0, r1, r2, r3) = transposed(column(j), column(j + 1), column(j + 2), column(j + 3))
+                            store4(r0, o0 + j); store4(r1, o1 + j); store4(r2, o2 + j); store4(r3, o3 + j)
+                            j += 4
+                        }
+                        for r in first..<(first + 4) { logLikelihoods[r] = normalizeResponsibilities(resp + r * k, k) }
+                        first += 4
+                        continue
+                    }
+                    // Lane sums as in the two-pass version: p_c adds components c, c+4, c+8, …
+                    var p0 = SIMD4<Double>.zero, p1 = p0, p2 = p0, p3 = p0
+                    j = 0
+                    while j < k {
+                        let e0 = vectorExp(column(j) - m), e1 = vectorExp(column(j + 1) - m)
+                        let e2 = vectorExp(column(j + 2) - m), e3 = vectorExp(column(j + 3) - m)
+                        p0 += e0; p1 += e1; p2 += e2; p3 += e3
+                        setColumn(j, e0); setColumn(j + 1, e1); setColumn(j + 2, e2); setColumn(j + 3, e3)
+                        j += 4
+                    }
+                    let total = (p0 + p1) + (p2 + p3)
+                    let inverse = 1 / total
+                    j = 0
+                    while j < k {
+                        let (r0, r1, r2, r3) = transposed(column(j) * inverse, column(j + 1) * inverse,
+                                                          column(j + 2) * inverse, column(j + 3) * inverse)
+                        store4(r0, o0 + j); store4(r1, o1 + j); store4(r2, o2 + j); store4(r3, o3 + j)
+                        j += 4
+                    }
+                    let logLikelihood = m + vectorLog(total)
+                    store4(logLikelihood, logLikelihoods + first)
+                    first += 4
+                }
+            }
+        }
+        while first < rows {
+            fillLogJoint(xs + first * d, into: resp + first * k, scratch: scratch)
+            logLikelihoods[first] = normalizeResponsibilities(resp + first * k, k)
+            first += 1
+        }
+    }
+}
+
+/// The 4×4 transpose: lane j of result i is lane i of argument j.
+@inline(__always)
+func transposed(
+    _ a: SIMD4<Double>, _ b: SIMD4<Double>, _ c: SIMD4<Double>, _ d: SIMD4<Double>
+) -> (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>) {
+    let low = SIMD8(lowHalf: SIMD4(lowHalf: a.lowHalf, highHalf: b.lowHalf), highHalf: SIMD4(lowHalf: c.lowHalf, highHalf: d.lowHalf))
+    let high = SIMD8(lowHalf: SIMD4(lowHalf: a.highHalf, highHalf: b.highHalf), highHalf: SIMD4(lowHalf: c.highHalf, highHalf: d.highHalf))
+    return (low.evenHalf, low.oddHalf, high.evenHalf, high.oddHalf)
 }
 
 extension MixtureStatistics {

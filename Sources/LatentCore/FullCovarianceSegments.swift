@@ -11,8 +11,9 @@
 /// Each row's E-step is computed alone (a group of four repeats its last row when
 /// short), so a posterior does not depend on the row's neighbours.
 extension GaussianMixture {
-    /// Scratch doubles `segmentResponsibilities` needs: four centred rows.
-    public var segmentScratchCount: Int { 4 * dimensions }
+    /// Scratch doubles `segmentResponsibilities` needs: four centred rows, or (diagonal)
+    /// four rows of log joint densities.
+    public var segmentScratchCount: Int { 4 * Swift.max(dimensions, components) }
 
     /// Responsibilities of `rows` row-major observations into `resp` (rows × K) and
     /// log p(x) of each into `logLikelihoods`; full and diagonal covariances (the

@@ -31,13 +31,16 @@ extension MixtureLearner {
     /// Rows of a segment for `settings`: the mini-batch, at most `maximumSegmentRows`.
     static func segmentCapacity(_ s: LearnerSettings) -> Int { min(max(s.batch, 1), maximumSegmentRows) }
 
-    /// Layout of `segmentScratch`: log-likelihoods (capacity), E-step scratch (4·D),
-    /// hard responsibilities (capacity·K), statistics scratch.
+    /// Layout of `segmentScratch`: log-likelihoods (capacity), E-step scratch
+    /// (`eStepScratchCount`), hard responsibilities (capacity·K), statistics scratch.
     static func segmentScratchCount(_ s: LearnerSettings) -> Int {
         let rows = segmentCapacity(s)
-        return rows + 4 * s.dimensions + rows * s.components
+        return rows + eStepScratchCount(s) + rows * s.components
             + (s.covarianceType == .full ? MixtureStatistics.segmentScratchCount(rows: rows, dimensions: s.dimensions) : 0)
     }
+
+    /// `GaussianMixture.segmentScratchCount` for the learner's shape.
+    static func eStepScratchCount(_ s: LearnerSettings) -> Int { 4 * max(s.dimensions, s.components) }
 
     /// Learns from `rows` observations (at most what completes the mini-batch) and,
     /// when `scoring`, writes each one's responsibilities (rows × K) and outcome. Needs
@@ -60,7 +63,7 @@ extension MixtureLearner {
         let changed = scratchArray.withUnsafeMutableBufferPointer { buffer -> Bool in
             let logLikelihoods = buffer.baseAddress!
             let eScratch = logLikelihoods + capacity
-            let hardGamma = eScratch + 4 * d
+            let hardGamma = eScratch + Self.eStepScratchCount(settings)
             let sScratch = hardGamma + capacity * k
             iterate!.segmentResponsibilitiesInPlace(
                 xs, rows: m, into: resp, logLikelihoods: logLikelihoods, scratch: eScratch)
