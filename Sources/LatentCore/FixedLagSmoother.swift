@@ -19,6 +19,13 @@ public struct FixedLagSmoother: Sendable, Equatable {
         ratios = [Double](repeating: 0, count: (lag + 1) * states)
     }
 
+    /// Back to `init(lag:states:)`'s state in the same storage.
+    mutating func reset() {
+        for i in alphas.indices { alphas[i] = 0 }
+        for i in ratios.indices { ratios[i] = 0 }
+        steps = 0
+    }
+
     /// Restores a stored smoother (checkpoints).
     public init(lag: Int, states: Int, alphas: [Double], ratios: [Double], steps: Int) {
         self.lag = lag

@@ -35,6 +35,24 @@ public struct HMMSequence: Sendable, Equatable {
         viterbi = OnlineViterbi(states: n)
     }
 
+    /// Back to `init(states:lag:)`'s state (equal to a new sequence) in the same
+    /// storage: a daemon starts each new sequence in a finished one's arrays, so that
+    /// starting a sequence allocates nothing, and neither does growing its window and
+    /// Viterbi back-pointers to a length that storage has held before.
+    public mutating func reset() {
+        t = 0
+        for j in alpha.indices { alpha[j] = 0 }
+        filtering = false
+        logLikelihood = 0
+        window.removeAll(keepingCapacity: true)
+        for j in windowPrior.indices { windowPrior[j] = 0 }
+        windowStartsSequence = true
+        lastHardState = -1
+        smoother?.reset()
+        viterbi.reset()
+        correction.removeAll(keepingCapacity: true)
+    }
+
     /// windowPrior ← α, value by value. Assigning the array would share α's
     /// buffer, and the next filter step's write to α would then copy it: an
     /// allocation on the hot path after every window.

@@ -22,6 +22,13 @@ public struct OnlineViterbi: Sendable, Equatable {
         self.steps = steps
     }
 
+    /// Back to `init(states:)`'s state, keeping the back-pointers' capacity.
+    mutating func reset() {
+        for j in delta.indices { delta[j] = -.infinity }
+        backPointers.removeAll(keepingCapacity: true)
+        steps = 0
+    }
+
     /// Makes room for the back-pointers of `steps` more observations, so that a
     /// caller that knows the length (the benchmark) steps without reallocating.
     public mutating func reserveCapacity(steps more: Int) {

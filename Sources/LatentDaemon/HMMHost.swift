@@ -121,7 +121,7 @@ final class HMMHost<E: DaemonEmissions>: ModelHost {
                 errors.report("sequence \"\(victimKey)\" evicted: max_sequences (\(config.maxSequences)) reached; its Viterbi path was published",
                               inputTopic: topic, to: sink, now: now, rejection: false)
             }
-            slot = table.insert(key, learner.newSequence(), now: now)
+            slot = table.insertNew(key, now: now) { learner.newSequence() }
         }
         changed = observe(slot, count: message.count, learn: message.learn) || changed
         if config.publish.posteriors {

@@ -5,8 +5,18 @@ import LatentCore
 /// Slots are reused and linked into a recency list, so touching a sequence,
 /// finding the one to evict at `max_sequences` and sweeping the ones idle past
 /// `sequence_timeout` are all O(1) per sequence, however many are live.
+///
+/// A slot keeps a finished sequence's storage, reset, for the next new sequence:
+/// a stream of short sequences would otherwise allocate a new sequence's arrays,
+/// and regrow its window and Viterbi back-pointers, for every one of them.
 struct SequenceTable {
-    /// Sequence states by slot (a free slot holds a stale value until reused).
+    /// Storage at most this large (heap bytes) stays in its slot when its sequence
+    /// ends; a larger one (a long sequence's back-pointers) is released, so that a
+    /// finished long sequence does not keep its memory.
+    static let retainedBytes = 64 * 1024
+
+    /// Sequence states by slot. A free slot holds a reset sequence (`retained`) or
+    /// the placeholder.
     var states: [HMMSequence] = []
     private(set) var keys: [String] = []
     private(set) var lastSeen: [Double] = []
@@ -14,6 +24,8 @@ struct SequenceTable {
     private var newer: [Int] = []
     private var older: [Int] = []
     private var free: [Int] = []
+    /// Free slots whose storage is a reset sequence, ready to start the next one.
+    private var retained: [Int] = []
     /// Most and least recently used slots (−1 when empty).
     private(set) var newest = -1
     private(set) var oldest = -1
@@ -30,10 +42,21 @@ struct SequenceTable {
         link(slot)
     }
 
-    /// Adds a sequence; the caller evicts first when the table is full.
+    /// Adds a new sequence in a retained slot's storage, or else `fresh()`; the
+    /// caller evicts first when the table is full.
+    mutating func insertNew(_ key: String, now: Double, fresh: () -> HMMSequence) -> Int {
+        guard let slot = retained.popLast() else { return insert(key, fresh(), now: now) }
+        keys[slot] = key
+        lastSeen[slot] = now
+        index[key] = slot
+        link(slot)
+        return slot
+    }
+
+    /// Adds a sequence (a restored one); the caller evicts first when the table is full.
     mutating func insert(_ key: String, _ state: HMMSequence, now: Double) -> Int {
         let slot: Int
-        if let reused = free.popLast() {
+        if let reused = free.popLast() ?? retained.popLast() {
             slot = reused
             states[slot] = state
             keys[slot] = key
@@ -51,15 +74,18 @@ struct SequenceTable {
         return slot
     }
 
-    /// Removes a slot and returns its state.
-    @discardableResult
-    mutating func remove(_ slot: Int, placeholder: HMMSequence) -> HMMSequence {
+    /// Removes a slot: its state is reset for the next new sequence, or replaced by
+    /// `placeholder` when it holds more than `retainedBytes`.
+    mutating func remove(_ slot: Int, placeholder: HMMSequence) {
         unlink(slot)
         index[keys[slot]] = nil
-        free.append(slot)
-        var state = placeholder
-        swap(&state, &states[slot])
-        return state
+        if states[slot].heapBytes <= Self.retainedBytes {
+            states[slot].reset()
+            retained.append(slot)
+        } else {
+            states[slot] = placeholder
+            free.append(slot)
+        }
     }
 
     mutating func removeAll() {
