@@ -25,9 +25,7 @@ extension GaussianMixture {
         let reg = SIMD4<Double>(repeating: options.regCovar), minimum = SIMD4<Double>(repeating: max(options.regCovar, 1e-12))
         let constant = 0.5 * Double(d) * log2Pi
         var valid = true
-        s.counts.withUnsafeBufferPointer { counts in
-        s.sums.withUnsafeBufferPointer { sums in
-        s.secondMoments.withUnsafeBufferPointer { second in
+        s.withUnsafeSums { counts, sums, second in
         weights.withUnsafeMutableBufferPointer { weights in
         means.withUnsafeMutableBufferPointer { means in
         covariances.withUnsafeMutableBufferPointer { cov in
@@ -35,7 +33,7 @@ extension GaussianMixture {
         logNormalizers.withUnsafeMutableBufferPointer { ln in
         diagonalBlocks.withUnsafeMutableBufferPointer { blocks in
         blocks.withMemoryRebound(to: Double.self) { lanes in
-            let counts = counts.baseAddress!, w = weights.baseAddress!, ln = ln.baseAddress!
+            let w = weights.baseAddress!, ln = ln.baseAddress!
             var weightSum = 0.0
             for j in 0..<k { w[j] = max(counts[j] + eps10 + c - 1, 0); weightSum += w[j] }
             if weightSum <= 0 {
@@ -47,7 +45,7 @@ extension GaussianMixture {
             var finite = SIMDMask<SIMD4<Int64>>(repeating: true)
             for j in 0..<k {
                 let count = counts[j] + eps10, inverse = 1 / count
-                let sj = sums.baseAddress! + j * d, qj = second.baseAddress! + j * d
+                let sj = sums + j * d, qj = second + j * d
                 let mj = means.baseAddress! + j * d, vj = cov.baseAddress! + j * d, pj = precision.baseAddress! + j * d
                 // Lane j % 4 of block (j / 4, i): mean at 8·((j/4)·D + i) + j % 4, precision 4 after.
                 var lane = lanes.baseAddress! + 8 * (j / 4) * d + j % 4
@@ -98,7 +96,7 @@ extension GaussianMixture {
             }
             Self.diagonalLogNormalizers(ln, covariances: cov.baseAddress!, weights: w, components: k, dimensions: d,
                                         constant: constant)
-        } } } } } } } } } }
+        } } } } } } } }
         guard valid else { throw .invalidWeights("parameters must be finite and weights non-negative") }
         return true
     }

@@ -26,15 +26,7 @@ extension GaussianMixture {
                     var b = blocks.baseAddress!
                     var j = 0
                     while j < k {
-                        var h0 = SIMD4<Double>.zero, h1 = h0, h2 = h0, h3 = h0
-                        for i in 0..<d {
-                            let mean = b[0], precision = b[1]
-                            let z0 = SIMD4<Double>(repeating: x0[i]) - mean, z1 = SIMD4<Double>(repeating: x1[i]) - mean
-                            let z2 = SIMD4<Double>(repeating: x2[i]) - mean, z3 = SIMD4<Double>(repeating: x3[i]) - mean
-                            h0 = multiplyAdd(z0 * z0, precision, h0); h1 = multiplyAdd(z1 * z1, precision, h1)
-                            h2 = multiplyAdd(z2 * z2, precision, h2); h3 = multiplyAdd(z3 * z3, precision, h3)
-                            b += 2
-                        }
+                        let (h0, h1, h2, h3) = blockSquares(x0, x1, x2, x3, d, &b)
                         if j + 4 <= k {  // whole vectors: the same c − ½h per lane, stored at once
                             let c = load4(ln + j)
                             store4(c - 0.5 * h0, o0 + j); store4(c - 0.5 * h1, o1 + j)
@@ -88,15 +80,7 @@ extension GaussianMixture {
                     var m = SIMD4<Double>(repeating: -.infinity)
                     var j = 0
                     while j < k {
-                        var h0 = SIMD4<Double>.zero, h1 = h0, h2 = h0, h3 = h0
-                        for i in 0..<d {
-                            let mean = b[0], precision = b[1]
-                            let z0 = SIMD4<Double>(repeating: x0[i]) - mean, z1 = SIMD4<Double>(repeating: x1[i]) - mean
-                            let z2 = SIMD4<Double>(repeating: x2[i]) - mean, z3 = SIMD4<Double>(repeating: x3[i]) - mean
-                            h0 = multiplyAdd(z0 * z0, precision, h0); h1 = multiplyAdd(z1 * z1, precision, h1)
-                            h2 = multiplyAdd(z2 * z2, precision, h2); h3 = multiplyAdd(z3 * z3, precision, h3)
-                            b += 2
-                        }
+                        let (h0, h1, h2, h3) = blockSquares(x0, x1, x2, x3, d, &b)
                         let c = load4(ln + j)
                         let (t0, t1, t2, t3) = transposed(c - 0.5 * h0, c - 0.5 * h1, c - 0.5 * h2, c - 0.5 * h3)
                         // The running maximum in component order, as before.
@@ -147,6 +131,27 @@ extension GaussianMixture {
             first += 1
         }
     }
+}
+
+/// Four rows against one block of four components: lane c of result r is
+/// Σ_i (x_r[i] − μ_c,i)²·(1/σ²_c,i), the Mahalanobis sum in dimension order. Each
+/// block's means and precisions are loaded once for the four rows. Advances `b` past
+/// the block (`GaussianMixture.diagonalBlocks` layout).
+@inline(__always)
+func blockSquares(
+    _ x0: UnsafePointer<Double>, _ x1: UnsafePointer<Double>, _ x2: UnsafePointer<Double>, _ x3: UnsafePointer<Double>,
+    _ d: Int, _ b: inout UnsafePointer<SIMD4<Double>>
+) -> (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>) {
+    var h0 = SIMD4<Double>.zero, h1 = h0, h2 = h0, h3 = h0
+    for i in 0..<d {
+        let mean = b[0], precision = b[1]
+        let z0 = SIMD4<Double>(repeating: x0[i]) - mean, z1 = SIMD4<Double>(repeating: x1[i]) - mean
+        let z2 = SIMD4<Double>(repeating: x2[i]) - mean, z3 = SIMD4<Double>(repeating: x3[i]) - mean
+        h0 = multiplyAdd(z0 * z0, precision, h0); h1 = multiplyAdd(z1 * z1, precision, h1)
+        h2 = multiplyAdd(z2 * z2, precision, h2); h3 = multiplyAdd(z3 * z3, precision, h3)
+        b += 2
+    }
+    return (h0, h1, h2, h3)
 }
 
 /// The 4×4 transpose: lane j of result i is lane i of argument j.

@@ -63,14 +63,11 @@ extension GaussianMixture {
             return diagonal ? v + options.regCovar : v
         }
         var valid = true
-        s.counts.withUnsafeBufferPointer { counts in
-        s.sums.withUnsafeBufferPointer { sums in
-        s.secondMoments.withUnsafeBufferPointer { second in
+        s.withUnsafeSums { counts, sums, second in
         weights.withUnsafeMutableBufferPointer { weights in
         means.withUnsafeMutableBufferPointer { means in
         covariances.withUnsafeMutableBufferPointer { cov in
         withUnsafeTemporaryAllocation(of: Double.self, capacity: d) { pooledMean in
-            let counts = counts.baseAddress!, sums = sums.baseAddress!, second = second.baseAddress!
             @inline(__always) func nk(_ j: Int) -> Double { counts[j] + eps10 }
             @inline(__always) func alive(_ j: Int) -> Bool { counts[j] > 1e-10 * total }
             // Pooled mean and per-dimension variance: the fallback for empty components,
@@ -176,7 +173,7 @@ extension GaussianMixture {
             for i in 0..<(k * d) where !mu[i].isFinite { valid = false }
             for j in 0..<k { weights[j] /= weightSum }
             Self.repair(cov, type: type, components: k, dimensions: d, floor: options.regCovar)
-        } } } } } } }
+        } } } } }
         guard valid else { throw .invalidWeights("parameters must be finite and weights non-negative") }
         try refreshFactors(jitterFloor: max(options.regCovar, 1e-12))
     }

@@ -153,6 +153,18 @@ public struct MixtureStatistics: Sendable, Equatable {
         blendEmptying(&secondMoments, &batch.secondMoments, keep: keep, eta: eta, factor: factor)
     }
 
+    /// Σγ (K), Σγx (K×D) and the second moments as pointers, for the M-steps' loops.
+    @inline(__always)
+    func withUnsafeSums<R>(
+        _ body: (_ counts: UnsafePointer<Double>, _ sums: UnsafePointer<Double>, _ second: UnsafePointer<Double>) -> R
+    ) -> R {
+        counts.withUnsafeBufferPointer { c in
+            sums.withUnsafeBufferPointer { s in
+                secondMoments.withUnsafeBufferPointer { q in body(c.baseAddress!, s.baseAddress!, q.baseAddress!) }
+            }
+        }
+    }
+
     /// Adds another set of statistics (merging shards or batches).
     public mutating func add(_ other: MixtureStatistics) {
         blendAdd(other, factor: 1)
