@@ -20,7 +20,6 @@ extension GaussianMixture {
         let total = s.total
         guard total > 0, total.isFinite else { throw .invalidWeights("statistics hold no observations") }
         for j in 0..<k where !(s.counts[j] > 1e-10 * total) { return false }
-        let c = options.weightConcentration
         let nu = options.covariancePriorWeight, shrink = nu * options.covariancePriorScale
         let reg = SIMD4<Double>(repeating: options.regCovar), minimum = SIMD4<Double>(repeating: max(options.regCovar, 1e-12))
         let constant = 0.5 * Double(d) * log2Pi
@@ -34,12 +33,7 @@ extension GaussianMixture {
         diagonalBlocks.withUnsafeMutableBufferPointer { blocks in
         blocks.withMemoryRebound(to: Double.self) { lanes in
             let w = weights.baseAddress!, ln = ln.baseAddress!
-            var weightSum = 0.0
-            for j in 0..<k { w[j] = max(counts[j] + eps10 + c - 1, 0); weightSum += w[j] }
-            if weightSum <= 0 {
-                weightSum = 0
-                for j in 0..<k { w[j] = counts[j] + eps10; weightSum += w[j] }
-            }
+            let weightSum = Self.unnormalizedWeights(counts, k, concentration: options.weightConcentration, into: w)
             for j in 0..<k where !(w[j] >= 0 && w[j].isFinite) { valid = false }
 
             var finite = SIMDMask<SIMD4<Int64>>(repeating: true)
@@ -85,15 +79,11 @@ extension GaussianMixture {
                     lane += 8
                     i += 1
                 }
-                ln[j] = product  // until the weights are normalized
+                ln[j] = product
             }
             if !all(finite) { valid = false }
             guard valid else { return }
             for j in 0..<k { w[j] /= weightSum }
-            for j in 0..<k {
-                let product = ln[j], ratio = w[j] / product.squareRoot()
-                ln[j] = product.isNormal && ratio.isNormal ? ratio : .nan
-            }
             Self.diagonalLogNormalizers(ln, covariances: cov.baseAddress!, weights: w, components: k, dimensions: d,
                                         constant: constant)
         } } } } } } } }
@@ -101,14 +91,19 @@ extension GaussianMixture {
         return true
     }
 
-    /// log w_k − (D/2)·log 2π − ½·log Π_i σ²_ki from `ln` holding the ratios w_k / √Π σ²
-    /// (NaN where out of the normal range): one log per component where possible, four
+    /// log w_k − (D/2)·log 2π − ½·log Π_i σ²_ki into `ln`, which holds the products
+    /// Π_i σ²_ki on entry. One log per component where possible, of w_k / √Π σ², four
     /// components at a time (`vectorLog`, the E-step's log; a lane's bits do not depend
-    /// on its neighbours), a log per variance otherwise.
+    /// on its neighbours); a log per variance where the product or the ratio leaves the
+    /// normal range. `w` holds the normalized weights.
     static func diagonalLogNormalizers(
         _ ln: UnsafeMutablePointer<Double>, covariances cov: UnsafePointer<Double>, weights w: UnsafePointer<Double>,
         components k: Int, dimensions d: Int, constant: Double
     ) {
+        for j in 0..<k {  // NaN marks the per-variance path
+            let product = ln[j], ratio = w[j] / product.squareRoot()
+            ln[j] = product.isNormal && ratio.isNormal ? ratio : .nan
+        }
         var j = 0
         while j + 4 <= k && all(load4(ln + j) .> 0) {
             store4(vectorLog(load4(ln + j)) - SIMD4(repeating: constant), ln + j)

@@ -13,7 +13,8 @@
 extension GaussianMixture {
     /// Scratch doubles `segmentResponsibilities` needs: four centred rows, or (diagonal)
     /// four rows of log joint densities.
-    public var segmentScratchCount: Int { 4 * Swift.max(dimensions, components) }
+    public var segmentScratchCount: Int { Self.segmentScratchCount(components: components, dimensions: dimensions) }
+    static func segmentScratchCount(components k: Int, dimensions d: Int) -> Int { 4 * Swift.max(d, k) }
 
     /// Responsibilities of `rows` row-major observations into `resp` (rows × K) and
     /// log p(x) of each into `logLikelihoods`; full and diagonal covariances (the

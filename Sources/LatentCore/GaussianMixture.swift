@@ -168,9 +168,7 @@ public struct GaussianMixture: Sendable, Equatable {
                 }
             }
             if let failed { throw .notPositiveDefinite(component: failed) }
-            // The ratios w_k / √Π σ² first (NaN where out of the normal range), then
-            // their logs four components at a time (`vectorLog`, the E-step's log; a
-            // component's bits do not depend on its neighbours).
+            // Each component's product Π σ², then `diagonalLogNormalizers`.
             let constant = 0.5 * Double(d) * log2Pi
             covariances.withUnsafeBufferPointer { cov in
                 weights.withUnsafeBufferPointer { w in
@@ -180,8 +178,7 @@ public struct GaussianMixture: Sendable, Equatable {
                             let v = cov.baseAddress! + j * d
                             var product = 1.0
                             for t in 0..<d { product *= v[t] }
-                            let ratio = w[j] / product.squareRoot()
-                            ln[j] = product.isNormal && ratio.isNormal ? ratio : .nan
+                            ln[j] = product
                         }
                         Self.diagonalLogNormalizers(ln, covariances: cov.baseAddress!, weights: w.baseAddress!,
                                                     components: k, dimensions: d, constant: constant)

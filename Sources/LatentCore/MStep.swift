@@ -46,6 +46,22 @@ extension GaussianMixture {
         try updateGeneral(statistics: s, options: options)
     }
 
+    /// w_k ∝ max(N_k + c − 1, 0) (the Dirichlet prior's mode), or N_k when that leaves
+    /// every weight 0, with N_k = Σγ_k + 10ε; returns their sum.
+    @inline(__always)
+    static func unnormalizedWeights(
+        _ counts: UnsafePointer<Double>, _ k: Int, concentration c: Double, into w: UnsafeMutablePointer<Double>
+    ) -> Double {
+        let eps10 = 10 * Double.ulpOfOne
+        var sum = 0.0
+        for j in 0..<k { w[j] = max(counts[j] + eps10 + c - 1, 0); sum += w[j] }
+        if sum <= 0 {
+            sum = 0
+            for j in 0..<k { w[j] = counts[j] + eps10; sum += w[j] }
+        }
+        return sum
+    }
+
     /// Every covariance type, and diagonal mixtures with an empty component; the
     /// reference for `updateDiagonal`.
     mutating func updateGeneral(statistics s: MixtureStatistics, options: MStepOptions) throws(MixtureError) {
@@ -108,12 +124,7 @@ extension GaussianMixture {
                 }
             }
 
-            var weightSum = 0.0
-            for j in 0..<k { weights[j] = max(nk(j) + c - 1, 0); weightSum += weights[j] }
-            if weightSum <= 0 {
-                weightSum = 0
-                for j in 0..<k { weights[j] = nk(j); weightSum += weights[j] }
-            }
+            let weightSum = Self.unnormalizedWeights(counts, k, concentration: c, into: weights.baseAddress!)
 
             switch type {
             case .full:

@@ -40,7 +40,9 @@ extension MixtureLearner {
     }
 
     /// `GaussianMixture.segmentScratchCount` for the learner's shape.
-    static func eStepScratchCount(_ s: LearnerSettings) -> Int { 4 * max(s.dimensions, s.components) }
+    static func eStepScratchCount(_ s: LearnerSettings) -> Int {
+        GaussianMixture.segmentScratchCount(components: s.components, dimensions: s.dimensions)
+    }
 
     /// Learns from `rows` observations (at most what completes the mini-batch) and,
     /// when `scoring`, writes each one's responsibilities (rows × K) and outcome. Needs

@@ -46,10 +46,7 @@ struct SequenceTable {
     /// caller evicts first when the table is full.
     mutating func insertNew(_ key: String, now: Double, fresh: () -> HMMSequence) -> Int {
         guard let slot = retained.popLast() else { return insert(key, fresh(), now: now) }
-        keys[slot] = key
-        lastSeen[slot] = now
-        index[key] = slot
-        link(slot)
+        occupy(slot, key, now: now)
         return slot
     }
 
@@ -59,8 +56,6 @@ struct SequenceTable {
         if let reused = free.popLast() ?? retained.popLast() {
             slot = reused
             states[slot] = state
-            keys[slot] = key
-            lastSeen[slot] = now
         } else {
             slot = states.count
             states.append(state)
@@ -69,9 +64,16 @@ struct SequenceTable {
             newer.append(-1)
             older.append(-1)
         }
+        occupy(slot, key, now: now)
+        return slot
+    }
+
+    /// Gives a slot whose state is in place its key and time, and makes it the newest.
+    private mutating func occupy(_ slot: Int, _ key: String, now: Double) {
+        keys[slot] = key
+        lastSeen[slot] = now
         index[key] = slot
         link(slot)
-        return slot
     }
 
     /// Removes a slot: its state is reset for the next new sequence, or replaced by
