@@ -58,7 +58,7 @@ import Testing
         for e in -1074...1023 { around(Double(sign: .plus, exponent: e, significand: 1)) }
         for v in [0.5, 0.25, 0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3, 100, 123.456, 1.5e16, 1e22, 1e23, 4503599627370496.5,
                   9007199254740992, 9_999_999_999_999_998, 99_999_999_999_999_984, 0.0001, 0.00012, 9.999999999999999e-5,
-                  .leastNormalMagnitude, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 5e-324, 1e-323, 1.5e-323] {
+                  .leastNormalMagnitude, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 2 * .leastNonzeroMagnitude, 3 * .leastNonzeroMagnitude] {
             around(v)
         }
         values += [0, -0.0, .nan, .infinity, -.infinity]
