@@ -71,10 +71,28 @@ import Testing
         #expect(texts[2] == "0.1")
     }
 
+    /// A writer that starts empty (the hosts swap one in) grows as it writes, and
+    /// writes what a roomy one writes.
+    @Test func growsFromEmpty() {
+        var small = JSONWriter(capacity: 0), roomy = JSONWriter(capacity: 1 << 16)
+        let values = (0..<1000).map { Double($0) / 7 - 50 }
+        for w in [0, 1] {
+            var writer = w == 0 ? small : roomy
+            writer.beginObject()
+            for i in 0..<200 { writer.key("k"); writer.int(i); writer.key("name"); writer.string("n\(i)\"q") }
+            writer.key("values"); writer.doubles(values)
+            writer.endObject()
+            if w == 0 { small = writer } else { roomy = writer }
+        }
+        #expect(small.capacity > 0 && small.capacity < roomy.capacity)
+        #expect(small.bytes == roomy.bytes)
+        #expect(small.bytes.count > 20_000 && small.bytes.last == UInt8(ascii: "}"))
+    }
+
     /// After the first message the buffer never has to grow again.
     @Test func reuseKeepsCapacity() {
         var w = JSONWriter(capacity: 256)
-        let capacity = w.bytes.capacity
+        let capacity = w.capacity
         let values = [0.30000000000000004, -1.2345678901234567e-300, 42]
         for i in 0..<10_000 {
             w.reset()
@@ -85,7 +103,7 @@ import Testing
             w.key("loglik"); w.double(-Double(i) / 7)
             w.endObject()
         }
-        #expect(w.bytes.capacity == capacity)
+        #expect(w.capacity == capacity)
         #expect(w.bytes.first == UInt8(ascii: "{") && w.bytes.last == UInt8(ascii: "}"))
     }
 }
