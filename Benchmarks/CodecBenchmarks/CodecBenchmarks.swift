@@ -69,7 +69,7 @@ final class PosteriorState {
         writer.key("label"); writer.int(3)
         writer.key("loglik"); writer.double(-11.702345617289431)
         writer.endObject()
-        return writer.bytes.count
+        return writer.byteCount
     }
 
     func writeBatch(n: Int, count: Int) -> Int {
@@ -89,7 +89,7 @@ final class PosteriorState {
         for i in 0..<count { writer.double(-11.702345617289431 + Double(i)) }
         writer.endArray()
         writer.endObject()
-        return writer.bytes.count
+        return writer.byteCount
     }
 
     /// HMMHost's single-observation posterior: filtered, label, loglik, smoothed.
@@ -109,7 +109,7 @@ final class PosteriorState {
             writer.endObject()
         }
         writer.endObject()
-        return writer.bytes.count
+        return writer.byteCount
     }
 }
 

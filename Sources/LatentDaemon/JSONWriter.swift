@@ -25,9 +25,12 @@ public struct JSONWriter: Sendable {
         storage = [UInt8](repeating: 0, count: capacity)
     }
 
-    /// A copy of the written bytes, for replies and tests; `withBytes` lends them
-    /// without copying.
+    /// A copy of the written bytes (an allocation), for replies and tests; `withBytes`
+    /// lends them without copying.
     public var bytes: [UInt8] { Array(storage[..<count]) }
+
+    /// How many bytes are written, without the copy `bytes.count` makes.
+    public var byteCount: Int { count }
 
     /// Bytes the writer holds without growing.
     var capacity: Int { storage.count }
