@@ -13,9 +13,9 @@ extension JSONScanner {
         return try generalNumber()
     }
 
-    /// The shape sensors and JSON encoders send, `-?d{1,7}` or `-?d{1,3}.d{1,16}`, then
-    /// an optional exponent of up to four digits, parsed without a branch that depends
-    /// on the digits; nil for anything else (`generalNumber` then decides, errors
+    /// The shape sensors and JSON encoders send, `-?d{1,7}`, `-?d{1,3}.d{1,16}` or
+    /// `-?0.d{17,19}`, then an optional exponent of up to four digits, parsed without a
+    /// branch that depends on the digits (but for the third form); nil for anything else (`generalNumber` then decides, errors
     /// included, so they read the same).
     ///
     /// The fraction is read as sixteen bytes: its digits are the bytes before the first
@@ -53,12 +53,24 @@ extension JSONScanner {
             let seventeenth = (load8(base, i &+ 10, end) &>> 56) &- 0x30
             let tooLong = (fraction &>> 4) & (seventeenth < 10 ? 1 : 0)
             let refused = (n1 == 0 ? 1 : 0) | (integerDigits > 3 ? 1 : 0) | tooLong
-            guard refused == 0 else { return nil }
-            let high = eightDigitsValue((v1 &- zeros) & digitsMask(stop1))
-            let low = eightDigitsValue((v2 &- zeros) & digitsMask(stop2) & full)
-            mantissa = mantissa &* 10_000_000_000_000_000 &+ high &* 100_000_000 &+ low
-            exponent = -16
-            i &+= 1 &+ fraction
+            if refused == 0 {
+                let high = eightDigitsValue((v1 &- zeros) & digitsMask(stop1))
+                let low = eightDigitsValue((v2 &- zeros) & digitsMask(stop2) & full)
+                mantissa = mantissa &* 10_000_000_000_000_000 &+ high &* 100_000_000 &+ low
+                exponent = -16
+                i &+= 1 &+ fraction
+            } else {
+                // "0." and 17 to 19 digits: how shortest round-trip printing writes most
+                // numbers in [0.001, 1), a tenth of the values of a stream centred near
+                // zero. Without a digit before the point they still fit in 19 digits.
+                let v3 = load8(base, i &+ 17, end), stop3 = nonDigits(v3)
+                let n3 = stop3.trailingZeroBitCount &>> 3
+                guard tooLong == 1, integerDigits == 1, mantissa == 0, n3 <= 3 else { return nil }
+                let third = eightDigitsValue((v3 &- zeros) & digitsMask(stop3)) / 100_000  // three digits, left-aligned
+                mantissa = eightDigitsValue(v1 &- zeros) &* 100_000_000_000 &+ eightDigitsValue(v2 &- zeros) &* 1000 &+ third
+                exponent = -19
+                i &+= 17 &+ n3
+            }
         }
         if at(i) | 0x20 == UInt8(ascii: "e") {
             i &+= 1

@@ -118,7 +118,7 @@ import Testing
             switch Int.random(in: 0..<6, using: &rng) {
             case 0: text = v.description
             case 1: text = String(format: "%.17g", v)
-            case 2: text = String(format: "%.\(Int.random(in: 0...18, using: &rng))f", v)
+            case 2: text = String(format: "%.\(Int.random(in: 0...21, using: &rng))f", v)
             case 3: text = String(format: "%.\(Int.random(in: 1...17, using: &rng))e", v)
             case 4: text = String(Int(v))
             default: text = String(format: "%.16f", v) + String(repeating: "0", count: Int.random(in: 0...3, using: &rng))
@@ -134,13 +134,15 @@ import Testing
     }
 
     /// What JSON encoders print for sensor-sized values (shortest round-trip digits,
-    /// one to three integer digits) all takes the fast path, so the test above covers
-    /// the daemon's common case and a change that sent it digit by digit shows here.
+    /// one to three integer digits, or "0." and up to 19 digits) all takes the fast
+    /// path, so the test above covers the daemon's common case and a change that sent
+    /// it digit by digit shows here.
     @Test func fastPathTakesShortestDigitsOfSensorValues() {
         var rng = SeededGenerator(seed: 6)
         var declined: [String] = []
-        for _ in 0..<100_000 {
-            let v = Double.random(in: 1..<1000, using: &rng) * (Bool.random(using: &rng) ? 1 : -1)
+        for i in 0..<100_000 {
+            let range = i % 2 == 0 ? 1..<1000 : 0.001..<1
+            let v = Double.random(in: range, using: &rng) * (Bool.random(using: &rng) ? 1 : -1)
             let payload = Array((v.description + ",").utf8)
             let result = payload.withUnsafeBytes { p in JSONScanner.fastNumber(p.baseAddress!, 0, p.count) }
             if result == nil { declined.append(v.description) }

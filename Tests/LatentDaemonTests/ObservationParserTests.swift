@@ -65,10 +65,12 @@ import Testing
         #expect(m.end && !m.reset)
         let seq = try #require(m.seq)
         #expect(Array(text.utf8).withUnsafeBytes { seq.string(in: $0) } == "machine-7")
-        guard case .raw = seq else { Issue.record("unescaped seq should be a byte range"); return }
+        #expect(seq == JSONStringValue(content: 8..<17, escaped: false))
 
-        let (escaped, _) = try p.parse(#"{"seq":"a\"b\u00e9\n","x":[1,2],"reset":true}"#)
-        #expect(escaped.seq == .decoded("a\"b\u{E9}\n") && escaped.reset)
+        let escapedText = #"{"seq":"a\"b\u00e9\n","x":[1,2],"reset":true}"#
+        let (escaped, _) = try p.parse(escapedText)
+        #expect(escaped.seq?.escaped == true && escaped.reset)
+        #expect(Array(escapedText.utf8).withUnsafeBytes { escaped.seq?.string(in: $0) } == "a\"b\u{E9}\n")
 
         #expect(parseError(parser, #"{"seq":"s","x":[1,2]}"#) == .unknownKey("seq", offset: 1))
         #expect(parseError(p, #"{"seq":5,"x":[1,2]}"#)
@@ -106,18 +108,34 @@ import Testing
         #expect(try p.parseSymbols(text).1 == (0..<1000).reversed().map { Int32($0) })
     }
 
-    /// The buffer is reused: parsing many messages into it never grows its storage.
+    /// The buffer is reused: parsing many messages into it never grows its storage, and
+    /// it holds exactly each message's values whatever the message before held (rows
+    /// are written over the previous message's), errors included.
     @Test func reusesCallerBuffer() throws {
         var values: [Double] = []
         values.reserveCapacity(2 * 100)
         let capacity = values.capacity
-        let payloads = [#"{"x":[1,2]}"#, #"{"xs":[[1,2],[3,4],[5,6]],"id":"r-1"}"#, #"{"x":[1e300,-2.5e-300],"learn":false}"#]
-            .map { Array($0.utf8) }
+        let cases: [(String, [Double]?)] = [
+            (#"{"x":[1,2]}"#, [1, 2]),
+            (#"{"xs":[[1,2],[3,4],[5,6]],"id":"r-1"}"#, [1, 2, 3, 4, 5, 6]),
+            (#"{"x":[ 7 , 8 ]}"#, [7, 8]),  // the general array loop
+            (#"{"xs":[[9,10],[11,12]]}"#, [9, 10, 11, 12]),
+            (#"{"xs":[[1,2],[3]]}"#, nil),
+            (#"{"x":[1e300,-2.5e-300],"learn":false}"#, [1e300, -2.5e-300]),
+            (#"{"xs":[[1,2],[3,4],[5,"six"]]}"#, nil),
+            (#"{"x":[5,6]}"#, [5, 6]),
+        ]
         for i in 0..<10_000 {
-            let m = try payloads[i % 3].withUnsafeBytes { payload in
+            let (text, expected) = cases[i % cases.count]
+            let result = Array(text.utf8).withUnsafeBytes { payload in
                 Result { () throws(ObservationError) in try parser.parse(payload, into: &values) }
-            }.get()
-            #expect(values.count == 2 * m.count)
+            }
+            if let expected {
+                let m = try result.get()
+                #expect(values == expected && values.count == 2 * m.count, "\(text)")
+            } else {
+                #expect(throws: ObservationError.self) { try result.get() }
+            }
         }
         #expect(values.capacity == capacity)
     }
