@@ -27,8 +27,14 @@ extension JSONScanner {
     /// stream of distinct numbers those branches were mispredicted, and parsing a
     /// batch cost half as much again as parsing one payload over and over.
     @inline(__always)
-    static func fastNumber(_ base: UnsafeRawPointer, _ start: Int, _ end: Int) -> (Double, Int)? {
-        @inline(__always) func at(_ j: Int) -> UInt8 { j < end ? base.load(fromByteOffset: j, as: UInt8.self) : 0 }
+    static func fastNumber(_ base: UnsafeRawPointer, _ start: Int, _ end: Int, unchecked: Bool = false) -> (Double, Int)? {
+        // `unchecked` (the caller has checked that start + uncheckedReach <= end): every
+        // read is inside the payload, so none is checked against its end. The checks
+        // were a tenth of a batch's parsing (callgrind).
+        @inline(__always) func at(_ j: Int) -> UInt8 { unchecked || j < end ? base.load(fromByteOffset: j, as: UInt8.self) : 0 }
+        @inline(__always) func load8(_ base: UnsafeRawPointer, _ i: Int, _ end: Int) -> UInt64 {
+            unchecked ? UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) : Self.load8(base, i, end)
+        }
         let zeros: UInt64 = 0x3030_3030_3030_3030
         let negative = at(start) == UInt8(ascii: "-")
         var i = start &+ (negative ? 1 : 0)
@@ -88,6 +94,11 @@ extension JSONScanner {
         guard let value = eiselLemire(mantissa: mantissa, exponent: exponent, negative: negative) else { return nil }
         return (value, i)
     }
+
+    /// Bytes from the start of a number within which `fastNumber` reads (at most 38: a
+    /// sign, seven integer digits, a point, 19 fraction digits, an exponent's marker
+    /// and sign and eight bytes of its digits).
+    static let uncheckedReach = 48
 
     /// The eight bytes at `i` (fewer at the end of the payload, zero-padded: a zero
     /// byte is not a digit), first byte lowest.

@@ -371,7 +371,9 @@ private struct VectorSink: ObservationSink {
             let out = buffer.baseAddress! + first
             for n in 0..<d {
                 while JSONScanner.isWhitespace(at(i)) { i &+= 1 }
-                if let (value, next) = JSONScanner.fastNumber(base, i, end), value.isFinite {
+                let parsed = i &+ JSONScanner.uncheckedReach <= end
+                    ? JSONScanner.fastNumber(base, i, end, unchecked: true) : JSONScanner.fastNumber(base, i, end)
+                if let (value, next) = parsed, value.isFinite {
                     out[n] = value
                     i = next
                 } else {

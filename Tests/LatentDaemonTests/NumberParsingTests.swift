@@ -125,6 +125,10 @@ import Testing
             }
             let payload = Array((text + suffixes.randomElement(using: &rng)!).utf8)
             let result = payload.withUnsafeBytes { p in JSONScanner.fastNumber(p.baseAddress!, 0, p.count) }
+            // Far from the end, reading without checks must give the same answer.
+            let padded = payload + Array(repeating: UInt8(ascii: "7"), count: JSONScanner.uncheckedReach)
+            let unchecked = padded.withUnsafeBytes { p in JSONScanner.fastNumber(p.baseAddress!, 0, p.count, unchecked: true) }
+            if unchecked?.0.bitPattern != result?.0.bitPattern || unchecked?.1 != result?.1 { mismatches.append("unchecked: " + text) }
             guard let (value, next) = result else { continue }
             taken += 1
             if value.bitPattern != Double(text)?.bitPattern || next != text.utf8.count { mismatches.append(text) }
