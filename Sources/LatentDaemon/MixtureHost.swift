@@ -26,7 +26,7 @@ final class MixtureHost: ModelHost {
     private let binary: BinaryObservationDecoder?
     private let posteriorTopic: [UInt8]
     private let paramsTopic: [UInt8]
-    var writer = JSONWriter(capacity: 4096)
+    @exclusivity(unchecked) var writer = JSONWriter(capacity: 4096)  // as `ingest`
     static let unscored = MixtureObservation(scored: false, logLikelihood: 0, label: -1, parametersChanged: false)
     /// Observation count when params were last published (SPEC: every `params_every`).
     private var paramsPublishedAt = 0

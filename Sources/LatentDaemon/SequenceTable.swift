@@ -32,7 +32,10 @@ struct SequenceTable {
 
     var count: Int { index.count }
 
-    func slot(of key: String) -> Int? { index[key] }
+    /// `mutating` though it changes nothing: called on a host's stored table, a
+    /// non-mutating lookup copied the whole table first (nine retains and releases per
+    /// message, callgrind), an in-place access does not.
+    mutating func slot(of key: String) -> Int? { index[key] }
 
     /// Marks a slot as used now (moves it to the front of the recency list).
     mutating func touch(_ slot: Int, now: Double) {
