@@ -252,6 +252,20 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        // Names almost never need escaping: then the quoted bytes are one write, not a
+        // run of appends (model and sequence names are written into every posterior).
+        var escapes: UInt8 = 0
+        for b in utf8 { escapes |= b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") ? 1 : 0 }
+        if escapes == 0, let source = utf8.baseAddress {
+            let n = utf8.count
+            write(room: n + 2) { p in
+                p[0] = UInt8(ascii: "\"")
+                (p + 1).update(from: source, count: n)
+                p[n + 1] = UInt8(ascii: "\"")
+                return n + 2
+            }
+            return
+        }
         append(UInt8(ascii: "\""))
         var runStart = 0
         for (i, b) in utf8.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {

@@ -45,6 +45,29 @@ import Testing
         #expect(parsed == [tricky, tricky])
     }
 
+    /// A string that needs no escaping is written in one piece; one character that
+    /// does, anywhere in it, must still send it through the escaping path.
+    @Test func oneEscapeAnywhereIsFound() throws {
+        var strings: [String] = []
+        for n in 0..<40 {
+            let plain = String(repeating: "a", count: n)
+            strings.append(plain)
+            for i in 0..<n {
+                for special in ["\"", "\\", "\n", "\u{1}"] {
+                    var chars = Array(plain)
+                    chars[i] = Character(special)
+                    strings.append(String(chars))
+                }
+            }
+        }
+        var w = JSONWriter(capacity: 0)
+        w.beginArray()
+        for s in strings { w.string(s) }
+        w.endArray()
+        let parsed = try JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String]
+        #expect(parsed == strings)
+    }
+
     /// Every finite double must come back bit for bit. Foundation checks that the output
     /// is JSON; exactness is checked with correctly rounded parsers (the standard
     /// library's and our own), because swift-corelibs-foundation's is not: it reads
