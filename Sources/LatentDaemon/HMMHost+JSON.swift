@@ -7,6 +7,8 @@ extension HMMHost {
     /// A batch (`xs`) gives "ts", "filtereds", "labels", "logliks" and "smootheds"
     /// (null where no smoothed value was due yet). Before the first model exists
     /// the values are null and the message says `"warmup": true`.
+    @_specialize(exported: false, kind: full, where E == GaussianEmissions)
+    @_specialize(exported: false, kind: full, where E == CategoricalEmissions)
     func writePosterior(_ m: ParsedMessage, key: String, payload: UnsafeRawBufferPointer) {
         let n = settings.states
         writer.reset()
