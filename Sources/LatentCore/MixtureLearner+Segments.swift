@@ -13,7 +13,7 @@ extension MixtureLearner {
     /// The longest segment. A mini-batch can be any size (`batch` has no upper bound),
     /// and the scratch grows with the segment; results do not depend on the split, so
     /// longer runs of rows are simply cut.
-    static let maximumSegmentRows = 64
+    public static let maximumSegmentRows = 64
 
     /// Whether the covariance type has segment kernels: full and diagonal, whose
     /// kernels beat row-by-row learning (full: 3.7 → 2.4 µs at K=16 D=32; diag:
@@ -26,6 +26,16 @@ extension MixtureLearner {
     /// row is the same.
     static func learnsInSegments(_ s: LearnerSettings, rows: Int) -> Bool {
         s.covarianceType == .full || (s.covarianceType == .diag && rows > 1)
+    }
+
+    /// How many single observations the learner can take as one segment now: those up
+    /// to the end of the mini-batch, at most `maximumSegmentRows`; 0 while warming up,
+    /// when frozen, and for covariance types without segment kernels. A host may hold
+    /// that many one-observation messages and pass them in one call: the state is the
+    /// same to the bit, and the mini-batch's update comes with the last of them.
+    public var segmentRoom: Int {
+        guard Self.hasSegmentKernels(settings), !settings.frozen, case .some = iterate else { return 0 }
+        return min(settings.batch - pendingCount, Self.maximumSegmentRows)
     }
 
     /// Rows of a segment for `settings`: the mini-batch, at most `maximumSegmentRows`.

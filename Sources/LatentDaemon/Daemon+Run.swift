@@ -128,7 +128,10 @@ extension Daemon {
         let complete: (ParseAhead.Job) -> Void = { job in
             job.host!.handle(parsed: job, sink: s.sink, now: monotonicSeconds())
         }
-        defer { parseAhead?.completeAll(complete) }
+        defer {
+            parseAhead?.completeAll(complete)
+            for host in hosts { host.flush(sink: s.sink) }
+        }
         /// Hands the message to the helper if it qualifies; otherwise completes the
         /// jobs before it and returns false.
         func parsedAhead(_ topic: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Bool {

@@ -30,6 +30,9 @@ protocol ModelHost: AnyObject {
 
     /// Time-driven work (HMM: ending sequences idle past `sequence_timeout`).
     func tick(sink: OutputSink, now: Double)
+    /// Finishes whatever `handle` deferred (the GMM host's held rows). The daemon
+    /// calls it at the end of every drain of the input, before it does anything else.
+    func flush(sink: OutputSink)
 
     /// Applies a reloaded `publish` block (SIGHUP).
     func updatePublish(_ publish: PublishConfig)
@@ -43,4 +46,5 @@ protocol ModelHost: AnyObject {
 
 extension ModelHost {
     func tick(sink: OutputSink, now: Double) {}
+    func flush(sink: OutputSink) {}
 }
