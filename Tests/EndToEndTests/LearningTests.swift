@@ -45,6 +45,42 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    /// With posteriors off the daemon holds one-observation messages and learns them as
+    /// segments (MixtureHost.holdsRows). Learning does not depend on how rows are
+    /// grouped, so single messages must learn what batches of the same rows learn, bit
+    /// for bit, and every one must be counted once the input is drained (600 rows after
+    /// a warm-up of 100 with batch 8 leave rows held at the end of the last drain).
+    @Test func singleMessagesWithoutPosteriorsLearnLikeBatches() throws {
+        let covariances = ["diag", "full"]
+        var models: [[String: Any]] = []
+        for c in covariances {
+            for form in ["single", "batch"] {
+                var model = learningModel(name: "\(form)-\(c)", topic: "\(form)-\(c)", covariance: c)
+                model["publish"] = ["posteriors": false, "params_every": 50]
+                models.append(model)
+            }
+        }
+        let daemon = try DaemonHarness(models: models)
+        try daemon.start()
+        let data = clusterStream(count: 600, seed: 9)
+        for c in covariances {
+            for row in data { try daemon.send("single-\(c)", #"{"x":\#(json(row))}"#) }
+            for start in stride(from: 0, to: data.count, by: 50) {
+                try daemon.send("batch-\(c)", #"{"xs":[\#(data[start..<(start + 50)].map(json).joined(separator: ","))]}"#)
+            }
+        }
+        try daemon.sync()
+        for c in covariances {
+            let single = try daemon.request(["cmd": "params", "model": "single-\(c)"])
+            let batch = try daemon.request(["cmd": "params", "model": "batch-\(c)"])
+            #expect(single["n"] as? Int == 600 && batch["n"] as? Int == 600, "\(c)")
+            #expect(single["version"] as? Int == batch["version"] as? Int, "\(c)")
+            #expect(NSDictionary(dictionary: single["params"] as! [String: Any])
+                        .isEqual(to: batch["params"] as! [String: Any]), "\(c)")
+        }
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func binaryPayloadsLearnLikeJSON() throws {
         let data = clusterStream(count: 600)
         var results: [[String: Any]] = []
