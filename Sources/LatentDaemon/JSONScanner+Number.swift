@@ -15,8 +15,8 @@ extension JSONScanner {
 
     /// The shape sensors and JSON encoders send, `-?d{1,7}`, `-?d{1,3}.d{1,16}` or
     /// `-?0.d{17,19}`, then an optional exponent of up to four digits, parsed without a
-    /// branch that depends on the digits (but for the third form); nil for anything else (`generalNumber` then decides, errors
-    /// included, so they read the same).
+    /// branch that depends on the digits (but for the third form); nil for anything
+    /// else (`generalNumber` then decides, errors included, so they read the same).
     ///
     /// The fraction is read as sixteen bytes: its digits are the bytes before the first
     /// non-digit (one SWAR test per eight bytes), the bytes after them are masked to

@@ -122,12 +122,7 @@ public struct JSONWriter: Sendable {
     /// Already-valid JSON copied verbatim, e.g. the request's `id` from `ParsedMessage.idRange`.
     public mutating func raw(_ json: UnsafeRawBufferPointer) {
         separate()
-        if let source = json.baseAddress {
-            write(room: json.count) { p in
-                UnsafeMutableRawPointer(p).copyMemory(from: source, byteCount: json.count)
-                return json.count
-            }
-        }
+        append(json.assumingMemoryBound(to: UInt8.self))
         needsComma = true
     }
 
@@ -251,11 +246,15 @@ public struct JSONWriter: Sendable {
         value.withUTF8 { appendEscaped($0) }
     }
 
+    /// Control characters, the quote and the backslash (RFC 8259 §7).
+    @inline(__always)
+    private static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
+
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
         // Names almost never need escaping: then the quoted bytes are one write, not a
         // run of appends (model and sequence names are written into every posterior).
         var escapes: UInt8 = 0
-        for b in utf8 { escapes |= b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") ? 1 : 0 }
+        for b in utf8 { escapes |= Self.needsEscape(b) ? 1 : 0 }
         if escapes == 0, let source = utf8.baseAddress {
             let n = utf8.count
             write(room: n + 2) { p in
@@ -268,7 +267,7 @@ public struct JSONWriter: Sendable {
         }
         append(UInt8(ascii: "\""))
         var runStart = 0
-        for (i, b) in utf8.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+        for (i, b) in utf8.enumerated() where Self.needsEscape(b) {
             append(UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
             runStart = i + 1
             append(UInt8(ascii: "\\"))
