@@ -51,7 +51,12 @@ public struct JSONWriter: Sendable {
     private mutating func write(room: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
         if count + room > storage.count { grow(room) }
         let start = count
-        count += storage.withUnsafeMutableBufferPointer { body($0.baseAddress! + start) }
+        // Debug builds (the tests) check the room: a short growth rule or a token
+        // longer than its room would otherwise write past the buffer unnoticed.
+        assert(start + room <= storage.count, "JSONWriter: \(room) bytes of room at \(start) in \(storage.count)")
+        let written = storage.withUnsafeMutableBufferPointer { body($0.baseAddress! + start) }
+        assert(written <= room, "JSONWriter: wrote \(written) bytes in \(room) of room")
+        count += written
     }
 
     @inline(never)
