@@ -200,18 +200,27 @@ public struct JSONWriter: Sendable {
         if needsComma { append(UInt8(ascii: ",")) }
     }
 
+    /// Written in place, right to left, two digits per step once the length is
+    /// known: a digit per division into a stack buffer and a copy from it cost about a
+    /// hundred instructions per integer, two per posterior (`n`, the label).
     private mutating func appendInt(_ value: Int) {
         // 20 digits hold |Int.min|; the magnitude is taken as UInt so Int.min works.
-        var magnitude = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var i = 20
-            repeat {
-                i -= 1
-                digits[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude != 0
-            if value < 0 { append(UInt8(ascii: "-")) }
-            append(UnsafeBufferPointer(rebasing: digits[i..<20]))
+        let magnitude = UInt64(value.magnitude)
+        write(room: 21) { p in
+            p[0] = UInt8(ascii: "-")
+            let sign = value < 0 ? 1 : 0
+            var length = 1, rest = magnitude
+            while rest >= 100 { rest /= 100; length += 2 }
+            length += rest >= 10 ? 1 : 0
+            var end = p + sign + length, v = magnitude
+            while v >= 100 {
+                let q = v / 100
+                end -= 2
+                ShortestDecimal.writeTwo(v &- q &* 100, end)
+                v = q
+            }
+            if v >= 10 { ShortestDecimal.writeTwo(v, end - 2) } else { end[-1] = UInt8(ascii: "0") &+ UInt8(v) }
+            return sign + length
         }
     }
 

@@ -191,9 +191,9 @@ enum ShortestDecimal {
         return UnsafeRawPointer(pairs.utf8Start).loadUnaligned(fromByteOffset: 2 &* Int(x), as: UInt16.self)
     }
 
-    /// The two digits of 0 ≤ x < 100 at p, p + 1.
+    /// The two digits of 0 ≤ x < 100 at p, p + 1 (also `JSONWriter`'s integers).
     @inline(__always)
-    private static func writeTwo(_ x: UInt64, _ p: UnsafeMutablePointer<UInt8>) {
+    static func writeTwo(_ x: UInt64, _ p: UnsafeMutablePointer<UInt8>) {
         UnsafeMutableRawPointer(p).storeBytes(of: twoDigits(x), as: UInt16.self)
     }
 

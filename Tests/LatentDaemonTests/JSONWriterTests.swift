@@ -26,6 +26,25 @@ import Testing
         #expect(try JSONSerialization.jsonObject(with: Data(w.bytes)) is [String: Any])
     }
 
+    /// Integers of every length, at and around each power of ten, both signs, the
+    /// extremes: as `description` writes them.
+    @Test func integersOfEveryLength() {
+        var values = [0, 1, -1, 9, 10, 11, 99, 100, 101, Int.max, Int.min, Int.max - 1, Int.min + 1]
+        var power = 1
+        for _ in 0..<18 {
+            power *= 10
+            for v in [power - 1, power, power + 1, 2 * power - 1, 9 * power + 7] { values += [v, -v] }
+        }
+        var rng = SeededGenerator(seed: 11)
+        for _ in 0..<2_000 { values.append(Int(bitPattern: UInt(rng.next() >> (rng.next() % 64)))) }
+        var w = JSONWriter(capacity: 0)
+        w.ints(values)
+        let written = text(w).dropFirst().dropLast().split(separator: ",").map(String.init)
+        #expect(written.count == values.count)
+        let wrong = zip(written, values).filter { $0 != String($1) }.prefix(5).map { "\($1) as \($0)" }
+        #expect(wrong.isEmpty, "\(wrong)")
+    }
+
     @Test func nonFiniteBecomesNull() {
         var w = JSONWriter()
         w.doubles([.infinity, -.infinity, .nan, 1])
