@@ -98,13 +98,17 @@ struct LoadRun {
 
     /// Open loop: message i is due at start + i/rate whatever happened before
     /// (no coordinated omission); its id is that due time, so the collector
-    /// measures from the schedule, not from the actual send.
-    mutating func latency(rate: Double, seconds: Double) throws -> Histogram<UInt64> {
+    /// measures from the schedule, not from the actual send. Also returns how late
+    /// each message left this tool (the clock just before its send, less its due
+    /// time): the part of the latency that is the tool's own, when the producer
+    /// shares its CPUs with the daemon and cannot keep the schedule.
+    mutating func latency(rate: Double, seconds: Double) throws -> (latencies: Histogram<UInt64>, sendLags: Histogram<UInt64>) {
         let topic: [UInt8] = Array("p".utf8)
         let count = Int(rate * seconds)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(256)
         collector.latencies.withLock { $0 = PosteriorCollector.emptyHistogram() }
+        var sendLags = PosteriorCollector.emptyHistogram()
         let start = monotonicNanos() + 10_000_000
         let interval = 1e9 / rate
         var i = 0
@@ -117,6 +121,9 @@ struct LoadRun {
                 buffer += idPrefixes[i % idPrefixes.count]
                 buffer += String(due).utf8
                 buffer.append(UInt8(ascii: "}"))
+                // Before the send, so that it is earlier than the posterior's arrival.
+                let leaving = monotonicNanos()
+                _ = sendLags.record(leaving > due ? leaving - due : 0)
                 _ = try producer.send(topic, more: true)
                 _ = try producer.send(buffer)
                 i += 1
@@ -129,7 +136,7 @@ struct LoadRun {
             usleep(UInt32(max(20, min(wait / 1_000, 1_000))))
         }
         try mark()
-        return collector.latencies.withLock { $0 }
+        return (collector.latencies.withLock { $0 }, sendLags)
     }
 
     /// Saturates model j with JSON batches for `seconds` (closed loop: 200

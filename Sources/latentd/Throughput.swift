@@ -15,7 +15,8 @@ struct Throughput: ParsableCommand {
               2. the daemon's rate for json1 with posteriors on;
               3. open-loop latency at fixed send rates (percentages of the posteriors-on
                  capacity): each message carries its scheduled send time, and the latency
-                 runs from that time to the posterior's arrival (HdrHistogram percentiles);
+                 runs from that time to the posterior's arrival (HdrHistogram percentiles),
+                 next to how late the tool itself sent the messages (send_lag_*);
               4. the control socket's `status` round trips while the input is saturated,
                  and the daemon's RSS (sampled through an optional soak run).
             Prints one JSON object per line. Build with -c release for meaningful numbers.
@@ -124,11 +125,13 @@ struct Throughput: ParsableCommand {
         }
         for percent in percents {
             let rate = withPosteriors.rate * percent / 100
-            let h = try run.latency(rate: rate, seconds: latencySeconds)
+            let (h, lag) = try run.latency(rate: rate, seconds: latencySeconds)
             func us(_ v: UInt64) -> String { rounded(Double(v) / 1e3) }
             print(#"{"latency":{"percent_of_capacity":\#(Int(percent)),"rate":\#(Int(rate)),"count":\#(h.totalCount),"#
                 + #""p50_us":\#(us(h.valueAtPercentile(50))),"p99_us":\#(us(h.valueAtPercentile(99))),"#
-                + #""p999_us":\#(us(h.valueAtPercentile(99.9))),"max_us":\#(us(h.max))}}"#)
+                + #""p999_us":\#(us(h.valueAtPercentile(99.9))),"max_us":\#(us(h.max)),"#
+                + #""send_lag_p50_us":\#(us(lag.valueAtPercentile(50))),"send_lag_p99_us":\#(us(lag.valueAtPercentile(99))),"#
+                + #""send_lag_max_us":\#(us(lag.max))}}"#)
         }
         if soakSeconds > 0 {
             let samples = try run.soak(payloads: messages.payloads(.json100), seconds: soakSeconds)

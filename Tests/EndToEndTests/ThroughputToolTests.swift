@@ -29,6 +29,12 @@ import Testing
         let rate = latency["rate"] as? Int ?? 0
         #expect(rate > 0 && abs((latency["count"] as? Int ?? 0) - Int(Double(rate) * 0.3)) <= 1, "every scheduled message came back: \(latency)")
         #expect((latency["p50_us"] as? Double ?? 0) > 0 && (latency["max_us"] as? Double ?? 0) >= (latency["p99_us"] as? Double ?? .infinity))
+        // Each message left the tool before its posterior came back, so each send lag
+        // is below its latency, and so is every percentile of them.
+        for (lag, total) in [("send_lag_p50_us", "p50_us"), ("send_lag_p99_us", "p99_us"), ("send_lag_max_us", "max_us")] {
+            let l = latency[lag] as? Double ?? -1, t = latency[total] as? Double ?? -1
+            #expect(l >= 0 && l <= t, "\(lag) \(l) against \(total) \(t): \(latency)")
+        }
         let soak = lines.compactMap { $0["soak"] as? [String: Any] }.first
         #expect((soak?["rss_mib"] as? [Double])?.allSatisfy { $0 > 1 } == true, "\(output)")
     }
