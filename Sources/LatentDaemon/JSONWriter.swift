@@ -201,8 +201,9 @@ public struct JSONWriter: Sendable {
     }
 
     /// Written in place, right to left, two digits per step once the length is
-    /// known: a digit per division into a stack buffer and a copy from it cost about a
-    /// hundred instructions per integer, two per posterior (`n`, the label).
+    /// known, instead of a digit per division into a stack buffer and a copy out of
+    /// it (two integers per posterior, `n` and the label: callgrind about 10,788 →
+    /// 10,762 instructions per json1 posterior message).
     private mutating func appendInt(_ value: Int) {
         // 20 digits hold |Int.min|; the magnitude is taken as UInt so Int.min works.
         let magnitude = UInt64(value.magnitude)
