@@ -16,7 +16,8 @@ struct Throughput: ParsableCommand {
               3. open-loop latency at fixed send rates (percentages of the posteriors-on
                  capacity): each message carries its scheduled send time, and the latency
                  runs from that time to the posterior's arrival (HdrHistogram percentiles),
-                 next to how late the tool itself sent the messages (send_lag_*);
+                 next to how late the tool itself sent the messages (send_lag_*); with
+                 --p99-target-ms, also the highest rate that keeps p99 within it;
               4. the control socket's `status` round trips while the input is saturated,
                  and the daemon's RSS (sampled through an optional soak run).
             Prints one JSON object per line. Build with -c release for meaningful numbers.
@@ -33,6 +34,11 @@ struct Throughput: ParsableCommand {
     var rates = "50,80,100,120"
     @Option(help: "Seconds per latency run.")
     var latencySeconds = 3.0
+    @Option(help: """
+        Also search for the highest send rate whose p99 latency stays at or below this many \
+        milliseconds: six latency runs bisecting between 0 and the posteriors-on capacity (0: no search).
+        """)
+    var p99TargetMs = 0.0
     @Option(help: "Seconds of saturated JSON-batch input, sampling the daemon's RSS (0: none).")
     var soakSeconds = 0.0
     @Option(help: """
@@ -132,6 +138,27 @@ struct Throughput: ParsableCommand {
                 + #""p999_us":\#(us(h.valueAtPercentile(99.9))),"max_us":\#(us(h.max)),"#
                 + #""send_lag_p50_us":\#(us(lag.valueAtPercentile(50))),"send_lag_p99_us":\#(us(lag.valueAtPercentile(99))),"#
                 + #""send_lag_max_us":\#(us(lag.max))}}"#)
+        }
+        if p99TargetMs > 0 {
+            // Bisection: the capacity is measured in bulk, but one message at a time each
+            // wakes several threads, so the rate a latency bound allows is a figure of its own.
+            var passing = 0.0, failing = withPosteriors.rate
+            var best: (p99: UInt64, lag: UInt64)?
+            for _ in 0..<6 {
+                let rate = (passing + failing) / 2
+                let (h, lag) = try run.latency(rate: rate, seconds: latencySeconds)
+                let p99 = h.valueAtPercentile(99)
+                if Double(p99) <= p99TargetMs * 1e6 {
+                    passing = rate
+                    best = (p99, lag.valueAtPercentile(99))
+                } else {
+                    failing = rate
+                }
+            }
+            func us(_ v: UInt64?) -> String { v.map { rounded(Double($0) / 1e3) } ?? "null" }
+            print(#"{"latency_bounded":{"p99_target_ms":\#(p99TargetMs),"rate":\#(Int(passing)),"#
+                + #""fraction_of_capacity":\#(rounded(passing / withPosteriors.rate)),"#
+                + #""p99_us":\#(us(best?.p99)),"send_lag_p99_us":\#(us(best?.lag))}}"#)
         }
         if soakSeconds > 0 {
             let samples = try run.soak(payloads: messages.payloads(.json100), seconds: soakSeconds)

@@ -56,6 +56,26 @@ extension ThroughputToolTests {
         #expect((latency["count"] as? Int ?? 0) > 0, "\(output)")
     }
 
+    /// `--p99-target-ms` bisects the send rate between 0 and the capacity: the rate it
+    /// reports is below the capacity, and the run at that rate kept p99 within the target.
+    @Test func latencyBoundedRateKeepsItsTarget() throws {
+        let (status, output) = try runLatentd([
+            "throughput", "--framings", "json1", "--observations", "2000", "--rates", "50", "--latency-seconds", "0.2",
+            "--p99-target-ms", "50",
+        ])
+        #expect(status == 0, "\(output)")
+        let lines = output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let capacity = lines.first { $0["posteriors"] as? Bool == true }?["daemon_obs_per_s"] as? Int ?? 0
+        let bounded = lines.compactMap { $0["latency_bounded"] as? [String: Any] }.first ?? [:]
+        let rate = bounded["rate"] as? Int ?? -1
+        #expect(rate > 0 && rate < capacity, "\(bounded) against a capacity of \(capacity)")
+        #expect((bounded["p99_us"] as? Double ?? .infinity) <= 50_000, "\(bounded)")
+        let fraction = bounded["fraction_of_capacity"] as? Double ?? -1
+        #expect(abs(fraction - Double(rate) / Double(max(capacity, 1))) < 2e-3, "\(bounded) against \(capacity)")
+    }
+
     /// `--rounds` alternates transport and daemon measurements and summarizes the ratios.
     @Test func roundsAreReportedAndSummarized() throws {
         let (status, output) = try runLatentd([
