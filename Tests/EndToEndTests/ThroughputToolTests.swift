@@ -5,14 +5,21 @@ import Testing
 /// against the transport reference, nothing is lost, the control socket
 /// answered while saturated, and the latency run recorded every message.
 @Suite struct ThroughputToolTests {
-    @Test func smallRunReportsEveryFigure() throws {
-        let (status, output) = try runLatentd([
-            "throughput", "--observations", "3000", "--rates", "50", "--latency-seconds", "0.3", "--soak-seconds", "0.5",
-        ])
+    /// Runs `latentd throughput` with `arguments`, expects exit 0, and returns its
+    /// output with the lines that parse as JSON objects.
+    func throughput(_ arguments: [String]) throws -> (output: String, lines: [[String: Any]]) {
+        let (status, output) = try runLatentd(["throughput"] + arguments)
         #expect(status == 0, "\(output)")
         let lines = output.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
+        return (output, lines)
+    }
+
+    @Test func smallRunReportsEveryFigure() throws {
+        let (output, lines) = try throughput([
+            "--observations", "3000", "--rates", "50", "--latency-seconds", "0.3", "--soak-seconds", "0.5",
+        ])
         let ingest = lines.filter { $0["framing"] != nil }
         #expect(Set(ingest.compactMap { $0["framing"] as? String }) == ["json1", "json100", "f64le100"], "\(output)")
         #expect(ingest.count == 4, "three framings with posteriors off, json1 with posteriors on: \(output)")
@@ -44,13 +51,9 @@ extension ThroughputToolTests {
     /// `--pin` starts the daemon through taskset on the last CPU; the run must
     /// still account for every observation and every scheduled message.
     @Test func pinnedDaemonRunsToTheEnd() throws {
-        let (status, output) = try runLatentd([
-            "throughput", "--framings", "json1", "--observations", "2000", "--rates", "50", "--latency-seconds", "0.3", "--pin",
+        let (output, lines) = try throughput([
+            "--framings", "json1", "--observations", "2000", "--rates", "50", "--latency-seconds", "0.3", "--pin",
         ])
-        #expect(status == 0, "\(output)")
-        let lines = output.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
         #expect(lines.filter { $0["framing"] != nil }.allSatisfy { $0["lost"] as? Int == 0 }, "\(output)")
         let latency = lines.compactMap { $0["latency"] as? [String: Any] }.first ?? [:]
         #expect((latency["count"] as? Int ?? 0) > 0, "\(output)")
@@ -59,14 +62,10 @@ extension ThroughputToolTests {
     /// `--p99-target-ms` bisects the send rate between 0 and the capacity: the rate it
     /// reports is below the capacity, and the run at that rate kept p99 within the target.
     @Test func latencyBoundedRateKeepsItsTarget() throws {
-        let (status, output) = try runLatentd([
-            "throughput", "--framings", "json1", "--observations", "2000", "--rates", "50", "--latency-seconds", "0.2",
+        let (_, lines) = try throughput([
+            "--framings", "json1", "--observations", "2000", "--rates", "50", "--latency-seconds", "0.2",
             "--p99-target-ms", "50",
         ])
-        #expect(status == 0, "\(output)")
-        let lines = output.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
         let capacity = lines.first { $0["posteriors"] as? Bool == true }?["daemon_obs_per_s"] as? Int ?? 0
         let bounded = lines.compactMap { $0["latency_bounded"] as? [String: Any] }.first ?? [:]
         let rate = bounded["rate"] as? Int ?? -1
@@ -78,14 +77,10 @@ extension ThroughputToolTests {
 
     /// `--rounds` alternates transport and daemon measurements and summarizes the ratios.
     @Test func roundsAreReportedAndSummarized() throws {
-        let (status, output) = try runLatentd([
-            "throughput", "--framings", "f64le100", "--observations", "2000", "--rounds", "3", "--rates", "50",
+        let (output, lines) = try throughput([
+            "--framings", "f64le100", "--observations", "2000", "--rounds", "3", "--rates", "50",
             "--latency-seconds", "0.2",
         ])
-        #expect(status == 0, "\(output)")
-        let lines = output.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
         let rounds = lines.filter { $0["framing"] as? String == "f64le100" && $0["round"] != nil }
         #expect(rounds.compactMap { $0["round"] as? Int } == [1, 2, 3], "\(output)")
         #expect(rounds.allSatisfy { $0["lost"] as? Int == 0 && $0["observations"] as? Int == 2000 }, "\(output)")
