@@ -132,7 +132,6 @@ struct Throughput: ParsableCommand {
         for percent in percents {
             let rate = withPosteriors.rate * percent / 100
             let (h, lag) = try run.latency(rate: rate, seconds: latencySeconds)
-            func us(_ v: UInt64) -> String { rounded(Double(v) / 1e3) }
             print(#"{"latency":{"percent_of_capacity":\#(Int(percent)),"rate":\#(Int(rate)),"count":\#(h.totalCount),"#
                 + #""p50_us":\#(us(h.valueAtPercentile(50))),"p99_us":\#(us(h.valueAtPercentile(99))),"#
                 + #""p999_us":\#(us(h.valueAtPercentile(99.9))),"max_us":\#(us(h.max)),"#
@@ -155,7 +154,6 @@ struct Throughput: ParsableCommand {
                     failing = rate
                 }
             }
-            func us(_ v: UInt64?) -> String { v.map { rounded(Double($0) / 1e3) } ?? "null" }
             print(#"{"latency_bounded":{"p99_target_ms":\#(p99TargetMs),"rate":\#(Int(passing)),"#
                 + #""fraction_of_capacity":\#(rounded(passing / withPosteriors.rate)),"#
                 + #""p99_us":\#(us(best?.p99)),"send_lag_p99_us":\#(us(best?.lag))}}"#)
@@ -170,6 +168,9 @@ struct Throughput: ParsableCommand {
 }
 
 func rounded(_ x: Double) -> String { String(format: "%.3f", x) }
+
+/// Nanoseconds as microseconds for the JSON lines; null when there is no value.
+func us(_ nanoseconds: UInt64?) -> String { nanoseconds.map { rounded(Double($0) / 1e3) } ?? "null" }
 
 /// Four significant digits: the ratios of a small test run are below 0.01.
 func significant(_ x: Double) -> String { String(format: "%.4g", x) }
