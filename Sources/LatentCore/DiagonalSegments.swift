@@ -169,64 +169,141 @@ extension MixtureStatistics {
     /// `accumulateDiagonal` for `rows` rows (weights rows × K): the same operations
     /// in the same order for every sum, so the same bits as adding the rows one by
     /// one, but each component's Σγ, Σγx and Σγx² stay in registers over the rows,
-    /// eight dimensions at a time (four chains of adds), and are loaded and stored
-    /// once per segment instead of once per row. Rows are walked with pointers:
-    /// checked index products (n·K + j, n·D + i) were a third of the inner loop.
+    /// eight dimensions at a time, and are loaded and stored once per segment instead
+    /// of once per row. Rows are walked with pointers: checked index products
+    /// (n·K + j, n·D + i) were a third of the inner loop.
+    ///
+    /// Two components per pass over the rows: each row's x is loaded once for both,
+    /// and eight chains of adds are in flight instead of four. With one component per
+    /// pass each pass was a sixteen-row chain of dependent adds, and the adder waited
+    /// on it (K=8 D=8: 164 instructions per row that way; see `accumulatePair`).
     @inline(__always)
     mutating func accumulateDiagonalSegment(_ xs: UnsafePointer<Double>, rows m: Int, gamma: UnsafePointer<Double>) {
         let k = components, d = dimensions
         counts.withUnsafeMutableBufferPointer { c in
             sums.withUnsafeMutableBufferPointer { s1 in
                 secondMoments.withUnsafeMutableBufferPointer { s2 in
-                    for j in 0..<k {
-                        var count = c[j]
-                        var g = gamma + j
-                        for _ in 0..<m { count += g.pointee; g += k }
-                        c[j] = count
-                        let row = s1.baseAddress! + j * d, moments = s2.baseAddress! + j * d
-                        var i = 0
-                        while i + 8 <= d {
-                            var a0 = load4(row + i), a1 = load4(row + i + 4)
-                            var q0 = load4(moments + i), q1 = load4(moments + i + 4)
-                            var g = gamma + j, x = xs + i
-                            for _ in 0..<m {
-                                let gv = SIMD4<Double>(repeating: g.pointee)
-                                let x0 = load4(x), x1 = load4(x + 4), gx0 = gv * x0, gx1 = gv * x1
-                                a0 += gx0; a1 += gx1
-                                q0 = multiplyAdd(gx0, x0, q0); q1 = multiplyAdd(gx1, x1, q1)
-                                g += k; x += d
-                            }
-                            store4(a0, row + i); store4(a1, row + i + 4)
-                            store4(q0, moments + i); store4(q1, moments + i + 4)
-                            i += 8
-                        }
-                        if i + 4 <= d {
-                            var a0 = load4(row + i), q0 = load4(moments + i)
-                            var g = gamma + j, x = xs + i
-                            for _ in 0..<m {
-                                let x0 = load4(x), gx0 = SIMD4<Double>(repeating: g.pointee) * x0
-                                a0 += gx0
-                                q0 = multiplyAdd(gx0, x0, q0)
-                                g += k; x += d
-                            }
-                            store4(a0, row + i); store4(q0, moments + i)
-                            i += 4
-                        }
-                        while i < d {
-                            var a = row[i], q = moments[i]
-                            var g = gamma + j, x = xs + i
-                            for _ in 0..<m {
-                                let gx = g.pointee * x.pointee
-                                a += gx
-                                q = multiplyAdd(gx, x.pointee, q)
-                                g += k; x += d
-                            }
-                            row[i] = a; moments[i] = q
-                            i += 1
-                        }
+                    let c = c.baseAddress!, s1 = s1.baseAddress!, s2 = s2.baseAddress!
+                    var j = 0
+                    while j + 2 <= k {
+                        accumulatePair(xs, rows: m, gamma: gamma + j, k: k, d: d, counts: c + j, sums: s1 + j * d,
+                                       moments: s2 + j * d)
+                        j += 2
+                    }
+                    if j < k {
+                        accumulateOne(xs, rows: m, gamma: gamma + j, k: k, d: d, count: c + j, sums: s1 + j * d,
+                                      moments: s2 + j * d)
                     }
                 }
             }
         }
+    }
+}
+
+/// Components j and j + 1 of `accumulateDiagonalSegment` (`gamma` points at γ_0j,
+/// `counts`, `sums` and `moments` at component j's; component j + 1's follow).
+@inline(__always)
+private func accumulatePair(
+    _ xs: UnsafePointer<Double>, rows m: Int, gamma: UnsafePointer<Double>, k: Int, d: Int,
+    counts: UnsafeMutablePointer<Double>, sums: UnsafeMutablePointer<Double>, moments: UnsafeMutablePointer<Double>
+) {
+    var count0 = counts[0], count1 = counts[1]
+    var g = gamma
+    for _ in 0..<m { count0 += g[0]; count1 += g[1]; g += k }
+    counts[0] = count0; counts[1] = count1
+    let row0 = sums, row1 = sums + d, q0p = moments, q1p = moments + d
+    var i = 0
+    while i + 8 <= d {
+        var a0 = load4(row0 + i), a1 = load4(row0 + i + 4), b0 = load4(row1 + i), b1 = load4(row1 + i + 4)
+        var q0 = load4(q0p + i), q1 = load4(q0p + i + 4), r0 = load4(q1p + i), r1 = load4(q1p + i + 4)
+        var g = gamma, x = xs + i
+        for _ in 0..<m {
+            let x0 = load4(x), x1 = load4(x + 4)
+            let gv = SIMD4<Double>(repeating: g[0]), hv = SIMD4<Double>(repeating: g[1])
+            let gx0 = gv * x0, gx1 = gv * x1, hx0 = hv * x0, hx1 = hv * x1
+            a0 += gx0; a1 += gx1; b0 += hx0; b1 += hx1
+            q0 = multiplyAdd(gx0, x0, q0); q1 = multiplyAdd(gx1, x1, q1)
+            r0 = multiplyAdd(hx0, x0, r0); r1 = multiplyAdd(hx1, x1, r1)
+            g += k; x += d
+        }
+        store4(a0, row0 + i); store4(a1, row0 + i + 4); store4(b0, row1 + i); store4(b1, row1 + i + 4)
+        store4(q0, q0p + i); store4(q1, q0p + i + 4); store4(r0, q1p + i); store4(r1, q1p + i + 4)
+        i += 8
+    }
+    if i + 4 <= d {
+        var a0 = load4(row0 + i), b0 = load4(row1 + i), q0 = load4(q0p + i), r0 = load4(q1p + i)
+        var g = gamma, x = xs + i
+        for _ in 0..<m {
+            let x0 = load4(x), gx0 = SIMD4<Double>(repeating: g[0]) * x0, hx0 = SIMD4<Double>(repeating: g[1]) * x0
+            a0 += gx0; b0 += hx0
+            q0 = multiplyAdd(gx0, x0, q0); r0 = multiplyAdd(hx0, x0, r0)
+            g += k; x += d
+        }
+        store4(a0, row0 + i); store4(b0, row1 + i); store4(q0, q0p + i); store4(r0, q1p + i)
+        i += 4
+    }
+    while i < d {
+        var a = row0[i], b = row1[i], q = q0p[i], r = q1p[i]
+        var g = gamma, x = xs + i
+        for _ in 0..<m {
+            let gx = g[0] * x.pointee, hx = g[1] * x.pointee
+            a += gx; b += hx
+            q = multiplyAdd(gx, x.pointee, q); r = multiplyAdd(hx, x.pointee, r)
+            g += k; x += d
+        }
+        row0[i] = a; row1[i] = b; q0p[i] = q; q1p[i] = r
+        i += 1
+    }
+}
+
+/// One component of `accumulateDiagonalSegment` (the last one when K is odd).
+@inline(__always)
+private func accumulateOne(
+    _ xs: UnsafePointer<Double>, rows m: Int, gamma: UnsafePointer<Double>, k: Int, d: Int,
+    count: UnsafeMutablePointer<Double>, sums row: UnsafeMutablePointer<Double>, moments: UnsafeMutablePointer<Double>
+) {
+    var total = count.pointee
+    var g = gamma
+    for _ in 0..<m { total += g.pointee; g += k }
+    count.pointee = total
+    var i = 0
+    while i + 8 <= d {
+        var a0 = load4(row + i), a1 = load4(row + i + 4)
+        var q0 = load4(moments + i), q1 = load4(moments + i + 4)
+        var g = gamma, x = xs + i
+        for _ in 0..<m {
+            let gv = SIMD4<Double>(repeating: g.pointee)
+            let x0 = load4(x), x1 = load4(x + 4), gx0 = gv * x0, gx1 = gv * x1
+            a0 += gx0; a1 += gx1
+            q0 = multiplyAdd(gx0, x0, q0); q1 = multiplyAdd(gx1, x1, q1)
+            g += k; x += d
+        }
+        store4(a0, row + i); store4(a1, row + i + 4)
+        store4(q0, moments + i); store4(q1, moments + i + 4)
+        i += 8
+    }
+    if i + 4 <= d {
+        var a0 = load4(row + i), q0 = load4(moments + i)
+        var g = gamma, x = xs + i
+        for _ in 0..<m {
+            let x0 = load4(x), gx0 = SIMD4<Double>(repeating: g.pointee) * x0
+            a0 += gx0
+            q0 = multiplyAdd(gx0, x0, q0)
+            g += k; x += d
+        }
+        store4(a0, row + i); store4(q0, moments + i)
+        i += 4
+    }
+    while i < d {
+        var a = row[i], q = moments[i]
+        var g = gamma, x = xs + i
+        for _ in 0..<m {
+            let gx = g.pointee * x.pointee
+            a += gx
+            q = multiplyAdd(gx, x.pointee, q)
+            g += k; x += d
+        }
+        row[i] = a; moments[i] = q
+        i += 1
     }
 }

@@ -41,7 +41,7 @@ struct DiagonalSegmentTests {
         }
     }
 
-    @Test(arguments: [(1, 1), (3, 5), (4, 8), (5, 13), (16, 32), (2, 12)])
+    @Test(arguments: [(1, 1), (3, 5), (4, 8), (5, 13), (8, 8), (7, 9), (16, 32), (2, 12)])
     func segmentStatisticsEqualPerObservationOnes(_ size: (k: Int, d: Int)) {
         let (k, d) = size
         let rows = 23
