@@ -125,6 +125,14 @@ final class ParseAhead: @unchecked Sendable {
     }
 
     private func helperLoop() {
+        // Foundation's `Thread.name` does not reach the kernel on Linux (and Glibc's
+        // module has no pthread_setname_np); the thread's comm file does, so that
+        // `top -H`, /proc and `latentd throughput` can tell the helper apart.
+        let comm = open("/proc/thread-self/comm", O_WRONLY)
+        if comm >= 0 {
+            _ = "latentd-parse".withCString { write(comm, $0, strlen($0)) }
+            close(comm)
+        }
         condition.lock()
         while !stopping {
             guard let slot = firstWaiting() else {

@@ -57,6 +57,27 @@ final class LoadDaemon {
         process.waitUntilExit()
     }
 
+    /// Nanoseconds the daemon's threads have run (`cpu`) and waited runnable for a
+    /// CPU (`waiting`), summed by role: `main` (the socket thread, which learns), `io`
+    /// (libzmq's I/O threads), `parse` (the JSON parse helper) and `other`. From
+    /// /proc/<pid>/task/<tid>/schedstat, which the scheduler keeps in nanoseconds
+    /// (`stat`'s clock ticks are 10 ms, too coarse for a round of a fraction of a second).
+    func threadTimes() -> [String: (cpu: UInt64, waiting: UInt64)] {
+        let pid = process.processIdentifier, tasks = "/proc/\(pid)/task"
+        var times: [String: (cpu: UInt64, waiting: UInt64)] = [:]
+        for tid in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
+            guard let schedstat = try? String(contentsOfFile: "\(tasks)/\(tid)/schedstat", encoding: .utf8) else { continue }
+            let fields = schedstat.split(separator: " ").compactMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            guard fields.count >= 2 else { continue }
+            let name = (try? String(contentsOfFile: "\(tasks)/\(tid)/comm", encoding: .utf8)) ?? ""
+            let role = tid == String(pid) ? "main"
+                : name.hasPrefix("ZMQbg/IO") ? "io" : name.hasPrefix("latentd-parse") ? "parse" : "other"
+            let sum = times[role] ?? (0, 0)
+            times[role] = (sum.cpu + fields[0], sum.waiting + fields[1])
+        }
+        return times
+    }
+
     /// Resident set size of the daemon process (VmRSS), in bytes.
     var residentBytes: Int {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),

@@ -77,23 +77,40 @@ struct LoadRun {
         return monotonicNanos()
     }
 
-    struct Ingest { var rate: Double; var observations: Int; var lost: Int }
+    struct Ingest {
+        var rate: Double
+        var observations: Int
+        var lost: Int
+        /// Per observation consumed, by thread role (`LoadDaemon.threadTimes`): CPU
+        /// nanoseconds, and nanoseconds the role's threads waited runnable for a CPU.
+        var cpu: [String: Double]
+        var waiting: [String: Double]
+    }
 
     /// Sends `messages` messages to `model` as fast as the socket takes them and
     /// times their consumption up to the end marker's posterior.
     mutating func ingest(model: String, payloads: [[UInt8]], messages: Int, observationsPerMessage: Int) throws -> Ingest {
         let before = try control.observations(model)
         let topic = Array(model.utf8)
+        let timesBefore = daemon.threadTimes()
         let start = monotonicNanos()
         for i in 0..<messages {
             _ = try producer.send(topic, more: true)
             _ = try producer.send(payloads[i % payloads.count])
         }
         let end = try mark()
+        let timesAfter = daemon.threadTimes()
         // The end marker is one more observation of model p.
         let consumed = try control.observations(model) - before - (model == "p" ? 1 : 0)
         let expected = messages * observationsPerMessage
-        return Ingest(rate: Double(consumed) / (Double(end - start) / 1e9), observations: consumed, lost: expected - consumed)
+        var cpu: [String: Double] = [:], waiting: [String: Double] = [:]
+        for (role, after) in timesAfter {
+            let earlier = timesBefore[role] ?? (0, 0)
+            cpu[role] = Double(after.cpu &- earlier.cpu) / Double(max(consumed, 1))
+            waiting[role] = Double(after.waiting &- earlier.waiting) / Double(max(consumed, 1))
+        }
+        return Ingest(rate: Double(consumed) / (Double(end - start) / 1e9), observations: consumed, lost: expected - consumed,
+                      cpu: cpu, waiting: waiting)
     }
 
     /// Open loop: message i is due at start + i/rate whatever happened before

@@ -8,10 +8,13 @@ struct Throughput: ParsableCommand {
         discussion: """
             Starts this binary as `latentd run` on ipc:// sockets in a temporary directory
             (three diag K=8 D=8 GMMs that learn) and, in the same run:
-              1. for each framing (json1: one 8-value JSON observation per message; json100
-                 and f64le100: batches of 100), the rate of a plain ZeroMQ consumer of the
-                 same pre-encoded messages (the transport reference), then the daemon's rate
-                 with posteriors off, and the ratio;
+              1. for each framing (json1: one 8-value JSON observation per message;
+                 json100 and f64le100: batches of 100), the rate of a plain ZeroMQ
+                 consumer of the same pre-encoded messages (the transport reference),
+                 then the daemon's rate with posteriors off, and the ratio; with each
+                 daemon rate, its threads' CPU nanoseconds per observation
+                 (cpu_ns_per_obs: main, io, parse) and the socket thread's nanoseconds
+                 waiting runnable for a CPU (main_runnable_ns_per_obs, from schedstat);
               2. the daemon's rate for json1 with posteriors on;
               3. open-loop latency at fixed send rates (percentages of the posteriors-on
                  capacity): each message carries its scheduled send time, and the latency
@@ -108,7 +111,7 @@ struct Throughput: ParsableCommand {
                 print(#"{"framing":"\#(framing.rawValue)","posteriors":false,"# + (rounds > 1 ? #""round":\#(round),"# : "")
                     + #""observations":\#(daemon.observations),"#
                     + #""transport_obs_per_s":\#(Int(transport)),"daemon_obs_per_s":\#(Int(daemon.rate)),"#
-                    + #""ratio":\#(rounded(daemon.rate / transport)),"lost":\#(daemon.lost)}"#)
+                    + #""ratio":\#(rounded(daemon.rate / transport)),"lost":\#(daemon.lost),\#(threadFigures(daemon))}"#)
             }
             if rounds > 1 {
                 let sorted = ratios.sorted()
@@ -123,7 +126,7 @@ struct Throughput: ParsableCommand {
         let withPosteriors = try run.ingest(model: "p", payloads: json1, messages: posteriorObservations ?? observations,
                                             observationsPerMessage: 1)
         print(#"{"framing":"json1","posteriors":true,"observations":\#(withPosteriors.observations),"#
-            + #""daemon_obs_per_s":\#(Int(withPosteriors.rate)),"lost":\#(withPosteriors.lost)}"#)
+            + #""daemon_obs_per_s":\#(Int(withPosteriors.rate)),"lost":\#(withPosteriors.lost),\#(threadFigures(withPosteriors))}"#)
         let roundTrips = run.status.stop().sorted()
         if let worst = roundTrips.last {
             let p99 = roundTrips[min(roundTrips.count - 1, Int(Double(roundTrips.count) * 0.99))]
@@ -168,6 +171,16 @@ struct Throughput: ParsableCommand {
 }
 
 func rounded(_ x: Double) -> String { String(format: "%.3f", x) }
+
+/// The daemon's CPU nanoseconds per observation by thread role, and the main
+/// thread's nanoseconds waiting runnable for a CPU: what a round cost, which moves
+/// less from run to run than its rate, and how much of its time the socket thread
+/// lost to the other threads on the machine's CPUs.
+func threadFigures(_ ingest: LoadRun.Ingest) -> String {
+    let roles = ["main", "io", "parse"].map { role in #""\#(role)":\#(String(format: "%.1f", ingest.cpu[role] ?? 0))"# }
+    return #""cpu_ns_per_obs":{\#(roles.joined(separator: ","))},"#
+        + #""main_runnable_ns_per_obs":\#(String(format: "%.1f", ingest.waiting["main"] ?? 0))"#
+}
 
 /// Nanoseconds as microseconds for the JSON lines; null when there is no value.
 func us(_ nanoseconds: UInt64?) -> String { nanoseconds.map { rounded(Double($0) / 1e3) } ?? "null" }

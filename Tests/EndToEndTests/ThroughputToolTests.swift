@@ -26,6 +26,7 @@ import Testing
         for line in ingest {
             #expect(line["lost"] as? Int == 0 && line["observations"] as? Int == 3000, "\(line)")
             #expect((line["daemon_obs_per_s"] as? Int ?? 0) > 0, "\(line)")
+            expectPlausibleThreadTimes(line)
             if line["posteriors"] as? Bool == false {
                 #expect((line["transport_obs_per_s"] as? Int ?? 0) > 0 && (line["ratio"] as? Double ?? 0) > 0, "\(line)")
             }
@@ -48,6 +49,22 @@ import Testing
 }
 
 extension ThroughputToolTests {
+    /// The daemon's CPU time per observation by thread role, from the kernel's
+    /// schedstat in nanoseconds: the socket thread ran (it learned every observation),
+    /// and it cannot have run and waited for a CPU for longer than the round lasted
+    /// (the round's wall time is observations ÷ rate; the tool reads /proc just
+    /// outside it, hence the 5 ms). A figure in clock ticks or microseconds fails one side.
+    func expectPlausibleThreadTimes(_ line: [String: Any]) {
+        let cpu = line["cpu_ns_per_obs"] as? [String: Any] ?? [:]
+        #expect(Set(cpu.keys) == ["main", "io", "parse"], "\(line)")
+        let main = cpu["main"] as? Double ?? -1, waiting = line["main_runnable_ns_per_obs"] as? Double ?? -1
+        let observations = Double(line["observations"] as? Int ?? 0), rate = Double(line["daemon_obs_per_s"] as? Int ?? 0)
+        #expect(main > 0 && waiting >= 0, "\(line)")
+        let wall = observations / max(rate, 1) * 1e9
+        #expect((main + waiting) * observations <= wall + 5e6, "\(line)")
+        #expect(cpu.values.allSatisfy { ($0 as? Double ?? -1) >= 0 }, "\(line)")
+    }
+
     /// `--pin` starts the daemon through taskset on the last CPU; the run must
     /// still account for every observation and every scheduled message.
     @Test func pinnedDaemonRunsToTheEnd() throws {
