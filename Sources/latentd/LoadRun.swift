@@ -40,12 +40,16 @@ struct LoadRun {
         try mark()
     }
 
+    /// Stops the daemon before closing the producer: the other way round it could
+    /// still log the producer's disconnection as a warning on the stderr it shares
+    /// with this tool, in the middle of a JSON line when both go to one file. The
+    /// status probe goes first, while the daemon can still answer its request.
     mutating func finish() {
-        collector.stop()
         _ = status.stop()
+        daemon.stop()
+        collector.stop()
         producer.close()
         control.socket.close()
-        daemon.stop()
     }
 
     @discardableResult
