@@ -110,8 +110,9 @@ struct LoadRun {
         var cpu: [String: Double] = [:], waiting: [String: Double] = [:]
         for (role, after) in timesAfter {
             let earlier = timesBefore[role] ?? (0, 0)
-            cpu[role] = Double(after.cpu &- earlier.cpu) / Double(max(consumed, 1))
-            waiting[role] = Double(after.waiting &- earlier.waiting) / Double(max(consumed, 1))
+            // Saturating: a thread that ended during the round takes its times with it.
+            cpu[role] = Double(after.cpu > earlier.cpu ? after.cpu - earlier.cpu : 0) / Double(max(consumed, 1))
+            waiting[role] = Double(after.waiting > earlier.waiting ? after.waiting - earlier.waiting : 0) / Double(max(consumed, 1))
         }
         return Ingest(rate: Double(consumed) / (Double(end - start) / 1e9), observations: consumed, lost: expected - consumed,
                       cpu: cpu, waiting: waiting)
