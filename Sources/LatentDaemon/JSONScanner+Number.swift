@@ -32,13 +32,13 @@ extension JSONScanner {
         // read is inside the payload, so none is checked against its end. The checks
         // were a tenth of a batch's parsing (callgrind).
         @inline(__always) func at(_ j: Int) -> UInt8 { unchecked || j < end ? base.load(fromByteOffset: j, as: UInt8.self) : 0 }
-        @inline(__always) func load8(_ base: UnsafeRawPointer, _ i: Int, _ end: Int) -> UInt64 {
-            unchecked ? UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) : Self.load8(base, i, end)
+        @inline(__always) func word(_ j: Int) -> UInt64 {
+            unchecked ? UInt64(littleEndian: base.loadUnaligned(fromByteOffset: j, as: UInt64.self)) : Self.load8(base, j, end)
         }
         let zeros: UInt64 = 0x3030_3030_3030_3030
         let negative = at(start) == UInt8(ascii: "-")
         var i = start &+ (negative ? 1 : 0)
-        let head = load8(base, i, end)
+        let head = word(i)
         let integerDigits = nonDigits(head).trailingZeroBitCount &>> 3
         // One to seven digits, and no leading zero ("0" alone is fine).
         guard UInt(bitPattern: integerDigits &- 1) < 7, head & 0xFF != 0x30 || integerDigits == 1 else { return nil }
@@ -46,7 +46,7 @@ extension JSONScanner {
         var exponent = 0
         i &+= integerDigits
         if at(i) == UInt8(ascii: ".") {
-            let v1 = load8(base, i &+ 1, end), v2 = load8(base, i &+ 9, end)
+            let v1 = word(i &+ 1), v2 = word(i &+ 9)
             let stop1 = nonDigits(v1), stop2 = nonDigits(v2)
             // All ones when the first eight bytes are all digits, so the next eight count.
             let full = stop1 == 0 ? UInt64.max : 0
@@ -56,7 +56,7 @@ extension JSONScanner {
             // Sixteen digits and a seventeenth: more than this path holds. Tested with
             // arithmetic on a loaded byte: a branch on it would be as unpredictable as
             // the digits (after a shorter fraction it is the next number's).
-            let seventeenth = (load8(base, i &+ 10, end) &>> 56) &- 0x30
+            let seventeenth = (word(i &+ 10) &>> 56) &- 0x30
             let tooLong = (fraction &>> 4) & (seventeenth < 10 ? 1 : 0)
             let refused = (n1 == 0 ? 1 : 0) | (integerDigits > 3 ? 1 : 0) | tooLong
             if refused == 0 {
@@ -69,7 +69,7 @@ extension JSONScanner {
                 // "0." and 17 to 19 digits: how shortest round-trip printing writes most
                 // numbers in [0.001, 1), a tenth of the values of a stream centred near
                 // zero. Without a digit before the point they still fit in 19 digits.
-                let v3 = load8(base, i &+ 17, end), stop3 = nonDigits(v3)
+                let v3 = word(i &+ 17), stop3 = nonDigits(v3)
                 let n3 = stop3.trailingZeroBitCount &>> 3
                 guard tooLong == 1, integerDigits == 1, mantissa == 0, n3 <= 3 else { return nil }
                 let third = eightDigitsValue((v3 &- zeros) & digitsMask(stop3)) / 100_000  // three digits, left-aligned
@@ -83,7 +83,7 @@ extension JSONScanner {
             let sign = at(i)
             let expNegative = sign == UInt8(ascii: "-")
             if expNegative || sign == UInt8(ascii: "+") { i &+= 1 }
-            let e = load8(base, i, end)
+            let e = word(i)
             let n = nonDigits(e).trailingZeroBitCount &>> 3
             // One to four digits: anything longer over/underflows anyway (strtod decides).
             guard UInt(bitPattern: n &- 1) < 4 else { return nil }
