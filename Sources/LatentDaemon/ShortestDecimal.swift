@@ -183,6 +183,8 @@ enum ShortestDecimal {
     /// The two digits of 0 ≤ x < 100 as ASCII, the first in the low byte.
     @inline(__always)
     private static func twoDigits(_ x: UInt64) -> UInt16 {
+        // The read below is unchecked; debug builds (the tests) catch a caller out of range.
+        assert(x < 100, "twoDigits(\(x)): not two digits")
         let pairs: StaticString = """
             00010203040506070809101112131415161718192021222324252627282930313233343536373839\
             40414243444546474849505152535455565758596061626364656667686970717273747576777879\
