@@ -9,6 +9,7 @@ ipc:// sockets in a temporary directory, with one model of the chosen shape:
   json1       diag GMM K=8 D=8, one JSON observation per message, posteriors off
   json1-post  the same with posteriors on
   f64le100    the same GMM, 100 f64le observations per message
+  json100     the same GMM, 100 JSON observations per message ({"xs": [...]})
   hmm         Gaussian HMM N=4 D=4 (diag, lag 4), one JSON observation with a
               "seq" (16 interleaved sequences) per message, posteriors on
 
@@ -66,6 +67,8 @@ def payloads(shape):
     rows = [[m + rng.gauss(0, 1) for m in means[rng.randrange(8)]] for _ in range(4096)]
     if shape == "f64le100":
         return [b"".join(struct.pack("<8d", *rows[(m * 100 + i) % 4096]) for i in range(100)) for m in range(40)], 100
+    if shape == "json100":
+        return [json.dumps({"xs": rows[m * 100:(m + 1) * 100]}, separators=(",", ":")).encode() for m in range(40)], 100
     return [json.dumps({"x": r}, separators=(",", ":")).encode() for r in rows], 1
 
 
@@ -117,7 +120,7 @@ def measure(latentd, shape, messages):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--latentd", required=True, help="a release latentd, stripped of debug information (strip -g)")
-    ap.add_argument("--shape", choices=["json1", "json1-post", "f64le100", "hmm"], default="json1")
+    ap.add_argument("--shape", choices=["json1", "json1-post", "json100", "f64le100", "hmm"], default="json1")
     ap.add_argument("--messages", type=int, default=50_000)
     a = ap.parse_args()
     idle = measure(a.latentd, a.shape, 0)
