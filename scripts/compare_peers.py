@@ -88,7 +88,7 @@ def main():
             ld = sk.measure_latentd(args.latentd, cov, k, d, args.observations, args.repeats)
             skl = sk.measure_sklearn(cov, k, d, args.observations, args.repeats)
             ld_river = sk.measure_latentd(args.latentd, cov, k, d, args.observations, args.repeats)
-            rv = measure_river(k, d, args.river_observations, 1)
+            rv = measure_river(k, d, args.river_observations, args.repeats)
             row = {"covariance": cov, "k": k, "d": d, "latentd_ns": ld, "sklearn_em_iter_ns": skl["em_iter"],
                    "sklearn_score_samples_ns": skl["score_samples"], "river_kmeans_learn_one_ns": rv,
                    "ratio_sklearn_em": skl["em_iter"] / ld, "ratio_river": rv / ld_river}
