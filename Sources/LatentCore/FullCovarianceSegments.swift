@@ -148,7 +148,8 @@ extension MixtureStatistics {
                         for n in 0..<m where gamma[n * k + j] != 0 { any = true }
                         if !any { continue }
                         for n in 0..<m where gamma[n * k + j] != 0 { c[j] += gamma[n * k + j] }
-                        addWeightedRows(s1.baseAddress! + j * d, d, xs, rows: m, gamma: gamma + j, gammaStride: k)
+                        addWeightedProducts(s1.baseAddress! + j * d, count: d, xs, rowStride: d, rows: m,
+                                            gamma: gamma + j, gammaStride: k, fused: false)
                     }
                     // Blocks of entries whose products (16 KB) stay in L1 while every
                     // component passes over them: K passes over the whole segment's
@@ -205,61 +206,22 @@ func largestMagnitude(_ x: UnsafePointer<Double>, count: Int) -> Double {
     return max(max(a0, a1), max(a2, a3))
 }
 
-/// sums[i] ← sums[i] + γ_n·x_n[i] for the rows n in order whose γ is not 0, the
-/// operations of `accumulate` (a product, then an add) in its order. The sums of up to
-/// 32 entries stay in registers across the rows: stored and loaded back for each row
-/// they made a chain through memory that cost 7 % of the segment statistics (K=16 D=32).
-@inline(__always)
-func addWeightedRows(
-    _ sums: UnsafeMutablePointer<Double>, _ d: Int, _ xs: UnsafePointer<Double>, rows m: Int,
-    gamma: UnsafePointer<Double>, gammaStride: Int
-) {
-    var i = 0
-    while i + 32 <= d {
-        var a0 = load4(sums + i), a1 = load4(sums + i + 4), a2 = load4(sums + i + 8), a3 = load4(sums + i + 12)
-        var a4 = load4(sums + i + 16), a5 = load4(sums + i + 20), a6 = load4(sums + i + 24), a7 = load4(sums + i + 28)
-        for n in 0..<m {
-            let gs = gamma[n * gammaStride]
-            if gs == 0 { continue }
-            let g = SIMD4<Double>(repeating: gs), x = xs + n * d + i
-            a0 = a0 + g * load4(x); a1 = a1 + g * load4(x + 4); a2 = a2 + g * load4(x + 8); a3 = a3 + g * load4(x + 12)
-            a4 = a4 + g * load4(x + 16); a5 = a5 + g * load4(x + 20); a6 = a6 + g * load4(x + 24); a7 = a7 + g * load4(x + 28)
-        }
-        store4(a0, sums + i); store4(a1, sums + i + 4); store4(a2, sums + i + 8); store4(a3, sums + i + 12)
-        store4(a4, sums + i + 16); store4(a5, sums + i + 20); store4(a6, sums + i + 24); store4(a7, sums + i + 28)
-        i += 32
-    }
-    while i + 4 <= d {
-        var a = load4(sums + i)
-        for n in 0..<m {
-            let gs = gamma[n * gammaStride]
-            if gs == 0 { continue }
-            a = a + SIMD4(repeating: gs) * load4(xs + n * d + i)
-        }
-        store4(a, sums + i)
-        i += 4
-    }
-    while i < d {
-        var a = sums[i]
-        for n in 0..<m {
-            let gs = gamma[n * gammaStride]
-            if gs == 0 { continue }
-            a = a + gs * xs[n * d + i]
-        }
-        sums[i] = a
-        i += 1
-    }
-}
-
 /// target[p] ← target[p] + γ_n·products[n][p] for n in 0..<rows, entry by entry in
 /// row order (rows of `count` doubles, `gamma` read with `gammaStride`), skipping
-/// rows whose γ is 0 as `accumulate` does, with the same fused multiply-add
-/// (`multiplyAdd`) as `accumulate` for full covariances.
+/// rows whose γ is 0 as `accumulate` does, with `accumulate`'s operations: its fused
+/// multiply-add (`multiplyAdd`) for the second moments, a product then an add for the
+/// first moments (`fused: false`, where the rows are the observations themselves).
+/// Thirty-two sums stay in registers across the rows: stored and loaded back for each
+/// row (as the first moments once were) they made a chain through memory.
 @inline(__always)
 func addWeightedProducts(
     _ target: UnsafeMutablePointer<Double>, count: Int, _ products: UnsafePointer<Double>,
-    rowStride: Int, rows m: Int, gamma: UnsafePointer<Double>, gammaStride: Int
+    rowStride: Int, rows m: Int, gamma: UnsafePointer<Double>, gammaStride: Int, fused: Bool = true
 ) {
+    @inline(__always) func add(_ g: SIMD4<Double>, _ x: SIMD4<Double>, _ a: SIMD4<Double>) -> SIMD4<Double> {
+        fused ? multiplyAdd(g, x, a) : a + g * x
+    }
+    @inline(__always) func add(_ g: Double, _ x: Double, _ a: Double) -> Double { fused ? multiplyAdd(g, x, a) : a + g * x }
     var p = 0
     while p + 32 <= count {
         var a0 = load4(target + p), a1 = load4(target + p + 4), a2 = load4(target + p + 8)
@@ -270,10 +232,10 @@ func addWeightedProducts(
             let gs = gp.pointee
             if gs != 0 {
                 let g = SIMD4<Double>(repeating: gs)
-                a0 = multiplyAdd(g, load4(x), a0); a1 = multiplyAdd(g, load4(x + 4), a1)
-                a2 = multiplyAdd(g, load4(x + 8), a2); a3 = multiplyAdd(g, load4(x + 12), a3)
-                a4 = multiplyAdd(g, load4(x + 16), a4); a5 = multiplyAdd(g, load4(x + 20), a5)
-                a6 = multiplyAdd(g, load4(x + 24), a6); a7 = multiplyAdd(g, load4(x + 28), a7)
+                a0 = add(g, load4(x), a0); a1 = add(g, load4(x + 4), a1)
+                a2 = add(g, load4(x + 8), a2); a3 = add(g, load4(x + 12), a3)
+                a4 = add(g, load4(x + 16), a4); a5 = add(g, load4(x + 20), a5)
+                a6 = add(g, load4(x + 24), a6); a7 = add(g, load4(x + 28), a7)
             }
             x += rowStride
             gp += gammaStride
@@ -288,7 +250,7 @@ func addWeightedProducts(
         for n in 0..<m {
             let gs = gamma[n * gammaStride]
             if gs == 0 { continue }
-            a = multiplyAdd(SIMD4(repeating: gs), load4(products + n * rowStride + p), a)
+            a = add(SIMD4(repeating: gs), load4(products + n * rowStride + p), a)
         }
         store4(a, target + p)
         p += 4
@@ -298,7 +260,7 @@ func addWeightedProducts(
         for n in 0..<m {
             let gs = gamma[n * gammaStride]
             if gs == 0 { continue }
-            a = multiplyAdd(gs, products[n * rowStride + p], a)
+            a = add(gs, products[n * rowStride + p], a)
         }
         target[p] = a
         p += 1
