@@ -186,13 +186,13 @@ extension MixtureStatistics {
                     let c = c.baseAddress!, s1 = s1.baseAddress!, s2 = s2.baseAddress!
                     var j = 0
                     while j + 2 <= k {
-                        accumulatePair(xs, rows: m, gamma: gamma + j, k: k, d: d, counts: c + j, sums: s1 + j * d,
-                                       moments: s2 + j * d)
+                        accumulateComponents(pair: true, xs, rows: m, gamma: gamma + j, k: k, d: d, counts: c + j,
+                                             sums: s1 + j * d, moments: s2 + j * d)
                         j += 2
                     }
                     if j < k {
-                        accumulateOne(xs, rows: m, gamma: gamma + j, k: k, d: d, count: c + j, sums: s1 + j * d,
-                                      moments: s2 + j * d)
+                        accumulateComponents(pair: false, xs, rows: m, gamma: gamma + j, k: k, d: d, counts: c + j,
+                                             sums: s1 + j * d, moments: s2 + j * d)
                     }
                 }
             }
@@ -200,110 +200,84 @@ extension MixtureStatistics {
     }
 }
 
-/// Components j and j + 1 of `accumulateDiagonalSegment` (`gamma` points at γ_0j,
-/// `counts`, `sums` and `moments` at component j's; component j + 1's follow).
+/// Component j of `accumulateDiagonalSegment`, and with `pair` component j + 1 in the
+/// same pass (`gamma` points at γ_0j; `counts`, `sums` and `moments` at component j's,
+/// component j + 1's follow). `pair` is a constant at each call, so the one-component
+/// body (the last component when K is odd) has none of the second's operations.
 @inline(__always)
-private func accumulatePair(
-    _ xs: UnsafePointer<Double>, rows m: Int, gamma: UnsafePointer<Double>, k: Int, d: Int,
+private func accumulateComponents(
+    pair: Bool, _ xs: UnsafePointer<Double>, rows m: Int, gamma: UnsafePointer<Double>, k: Int, d: Int,
     counts: UnsafeMutablePointer<Double>, sums: UnsafeMutablePointer<Double>, moments: UnsafeMutablePointer<Double>
 ) {
-    var count0 = counts[0], count1 = counts[1]
+    var count0 = counts[0], count1 = pair ? counts[1] : 0
     var g = gamma
-    for _ in 0..<m { count0 += g[0]; count1 += g[1]; g += k }
-    counts[0] = count0; counts[1] = count1
+    for _ in 0..<m {
+        count0 += g[0]
+        if pair { count1 += g[1] }
+        g += k
+    }
+    counts[0] = count0
+    if pair { counts[1] = count1 }
     let sums0 = sums, sums1 = sums + d, moments0 = moments, moments1 = moments + d
     var i = 0
     while i + 8 <= d {
-        var a0 = load4(sums0 + i), a1 = load4(sums0 + i + 4), b0 = load4(sums1 + i), b1 = load4(sums1 + i + 4)
-        var q0 = load4(moments0 + i), q1 = load4(moments0 + i + 4), r0 = load4(moments1 + i), r1 = load4(moments1 + i + 4)
+        var a0 = load4(sums0 + i), a1 = load4(sums0 + i + 4), q0 = load4(moments0 + i), q1 = load4(moments0 + i + 4)
+        var b0 = SIMD4<Double>(), b1 = b0, r0 = b0, r1 = b0
+        if pair { b0 = load4(sums1 + i); b1 = load4(sums1 + i + 4); r0 = load4(moments1 + i); r1 = load4(moments1 + i + 4) }
         var g = gamma, x = xs + i
         for _ in 0..<m {
             let x0 = load4(x), x1 = load4(x + 4)
-            let gv = SIMD4<Double>(repeating: g[0]), hv = SIMD4<Double>(repeating: g[1])
-            let gx0 = gv * x0, gx1 = gv * x1, hx0 = hv * x0, hx1 = hv * x1
-            a0 += gx0; a1 += gx1; b0 += hx0; b1 += hx1
-            q0 = multiplyAdd(gx0, x0, q0); q1 = multiplyAdd(gx1, x1, q1)
-            r0 = multiplyAdd(hx0, x0, r0); r1 = multiplyAdd(hx1, x1, r1)
-            g += k; x += d
-        }
-        store4(a0, sums0 + i); store4(a1, sums0 + i + 4); store4(b0, sums1 + i); store4(b1, sums1 + i + 4)
-        store4(q0, moments0 + i); store4(q1, moments0 + i + 4); store4(r0, moments1 + i); store4(r1, moments1 + i + 4)
-        i += 8
-    }
-    if i + 4 <= d {
-        var a0 = load4(sums0 + i), b0 = load4(sums1 + i), q0 = load4(moments0 + i), r0 = load4(moments1 + i)
-        var g = gamma, x = xs + i
-        for _ in 0..<m {
-            let x0 = load4(x), gx0 = SIMD4<Double>(repeating: g[0]) * x0, hx0 = SIMD4<Double>(repeating: g[1]) * x0
-            a0 += gx0; b0 += hx0
-            q0 = multiplyAdd(gx0, x0, q0); r0 = multiplyAdd(hx0, x0, r0)
-            g += k; x += d
-        }
-        store4(a0, sums0 + i); store4(b0, sums1 + i); store4(q0, moments0 + i); store4(r0, moments1 + i)
-        i += 4
-    }
-    while i < d {
-        var a = sums0[i], b = sums1[i], q = moments0[i], r = moments1[i]
-        var g = gamma, x = xs + i
-        for _ in 0..<m {
-            let gx = g[0] * x.pointee, hx = g[1] * x.pointee
-            a += gx; b += hx
-            q = multiplyAdd(gx, x.pointee, q); r = multiplyAdd(hx, x.pointee, r)
-            g += k; x += d
-        }
-        sums0[i] = a; sums1[i] = b; moments0[i] = q; moments1[i] = r
-        i += 1
-    }
-}
-
-/// One component of `accumulateDiagonalSegment` (the last one when K is odd).
-@inline(__always)
-private func accumulateOne(
-    _ xs: UnsafePointer<Double>, rows m: Int, gamma: UnsafePointer<Double>, k: Int, d: Int,
-    count: UnsafeMutablePointer<Double>, sums row: UnsafeMutablePointer<Double>, moments: UnsafeMutablePointer<Double>
-) {
-    var total = count.pointee
-    var g = gamma
-    for _ in 0..<m { total += g.pointee; g += k }
-    count.pointee = total
-    var i = 0
-    while i + 8 <= d {
-        var a0 = load4(row + i), a1 = load4(row + i + 4)
-        var q0 = load4(moments + i), q1 = load4(moments + i + 4)
-        var g = gamma, x = xs + i
-        for _ in 0..<m {
-            let gv = SIMD4<Double>(repeating: g.pointee)
-            let x0 = load4(x), x1 = load4(x + 4), gx0 = gv * x0, gx1 = gv * x1
+            let gv = SIMD4<Double>(repeating: g[0]), gx0 = gv * x0, gx1 = gv * x1
             a0 += gx0; a1 += gx1
             q0 = multiplyAdd(gx0, x0, q0); q1 = multiplyAdd(gx1, x1, q1)
+            if pair {
+                let hv = SIMD4<Double>(repeating: g[1]), hx0 = hv * x0, hx1 = hv * x1
+                b0 += hx0; b1 += hx1
+                r0 = multiplyAdd(hx0, x0, r0); r1 = multiplyAdd(hx1, x1, r1)
+            }
             g += k; x += d
         }
-        store4(a0, row + i); store4(a1, row + i + 4)
-        store4(q0, moments + i); store4(q1, moments + i + 4)
+        store4(a0, sums0 + i); store4(a1, sums0 + i + 4); store4(q0, moments0 + i); store4(q1, moments0 + i + 4)
+        if pair { store4(b0, sums1 + i); store4(b1, sums1 + i + 4); store4(r0, moments1 + i); store4(r1, moments1 + i + 4) }
         i += 8
     }
     if i + 4 <= d {
-        var a0 = load4(row + i), q0 = load4(moments + i)
+        var a0 = load4(sums0 + i), q0 = load4(moments0 + i)
+        var b0 = SIMD4<Double>(), r0 = b0
+        if pair { b0 = load4(sums1 + i); r0 = load4(moments1 + i) }
         var g = gamma, x = xs + i
         for _ in 0..<m {
-            let x0 = load4(x), gx0 = SIMD4<Double>(repeating: g.pointee) * x0
+            let x0 = load4(x), gx0 = SIMD4<Double>(repeating: g[0]) * x0
             a0 += gx0
             q0 = multiplyAdd(gx0, x0, q0)
+            if pair {
+                let hx0 = SIMD4<Double>(repeating: g[1]) * x0
+                b0 += hx0
+                r0 = multiplyAdd(hx0, x0, r0)
+            }
             g += k; x += d
         }
-        store4(a0, row + i); store4(q0, moments + i)
+        store4(a0, sums0 + i); store4(q0, moments0 + i)
+        if pair { store4(b0, sums1 + i); store4(r0, moments1 + i) }
         i += 4
     }
     while i < d {
-        var a = row[i], q = moments[i]
+        var a = sums0[i], q = moments0[i], b = 0.0, r = 0.0
+        if pair { b = sums1[i]; r = moments1[i] }
         var g = gamma, x = xs + i
         for _ in 0..<m {
-            let gx = g.pointee * x.pointee
+            let gx = g[0] * x.pointee
             a += gx
             q = multiplyAdd(gx, x.pointee, q)
+            if pair {
+                let hx = g[1] * x.pointee
+                b += hx
+                r = multiplyAdd(hx, x.pointee, r)
+            }
             g += k; x += d
         }
-        row[i] = a; moments[i] = q
+        sums0[i] = a; moments0[i] = q
+        if pair { sums1[i] = b; moments1[i] = r }
         i += 1
     }
 }
