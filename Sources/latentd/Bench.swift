@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import LatentCore
 import LatentDaemon
@@ -14,6 +15,10 @@ struct Bench: ParsableCommand {
             With --hmm-states: the HMM forward step, window expected counts,
             fixed-lag smoother push and online Viterbi step, one line per
             (emission, states). scripts/compare_hmmlearn.py runs it next to hmmlearn.
+            With --parse FILE: the JSON observation parser on the payloads in FILE,
+            one per line ({"x": [...]} or {"xs": [[...], ...]}, D from the first of
+            --dimensions). scripts/compare_simdjson.py runs it next to simdjson on
+            the same file.
             Build with -c release for meaningful numbers.
             """
     )
@@ -30,9 +35,12 @@ struct Bench: ParsableCommand {
     @Option(help: "HMM fixed-lag smoother lag.") var lag = 8
     @Flag(help: "Also time the whole online learner: GMM on 100-row messages with batch 16 (learner_ns_per_obs, M-steps included); HMM per estimator (windowed, recursive; window 64, batch 16).")
     var learners = false
+    @Option(help: ArgumentHelp("Time the JSON observation parser on the payloads in this file, one per line, instead.", valueName: "file"))
+    var parse: String?
 
     func run() throws {
         if let hmmStates { return try runHMM(hmmStates) }
+        if let parse { return try runParser(parse) }
         for c in covariance.split(separator: ",") {
             guard let type = CovarianceType(rawValue: String(c)) else {
                 throw ValidationError("unknown covariance type \(c) (full, diag, spherical, tied)")
@@ -65,6 +73,21 @@ struct Bench: ParsableCommand {
                     print(r.json)
                 }
             }
+        }
+    }
+
+    func runParser(_ path: String) throws {
+        guard observations >= 1, repeats >= 1 else { throw ValidationError("--observations and --repeats must be at least 1") }
+        guard let d = try Self.integers(dimensions, "--dimensions").first else { throw ValidationError("--dimensions: none given") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--parse: cannot read \(path)") }
+        var lines: [(line: Int, bytes: [UInt8])] = []
+        for (i, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            lines.append((i + 1, Array(line)))
+        }
+        do {
+            print(try ParserBenchmark.run(payloads: lines, dimensions: d, observations: observations, repeats: repeats).json)
+        } catch {
+            throw ValidationError("--parse \(path): \(error)")
         }
     }
 

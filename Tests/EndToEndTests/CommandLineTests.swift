@@ -54,4 +54,22 @@ import Testing
         }
         #expect(!output.contains("timed out"), "\(output)")
     }
+
+    /// `bench --parse` reads one payload per line (blank lines skipped but counted, so
+    /// a rejection names the file's own line number) and prints one JSON line.
+    @Test func benchParseTimesAFileAndNamesARejectedLine() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("payloads-\(UUID().uuidString).txt").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "{\"xs\":[[1,2],[3,4]]}\n\n{\"x\":[5,6]}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, output) = try runLatentd(["bench", "--parse", path, "--dimensions", "2", "--observations", "4", "--repeats", "1"])
+        #expect(status == 0, "\(output)")
+        let line = try #require(output.split(separator: "\n").last.map(String.init))
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        #expect(object?["payloads"] as? Int == 2, "\(output)")
+        #expect(object?["n"] as? Int == 5, "\(output)")  // 2 + 1 + 2 rows reach 4
+        try "{\"xs\":[[1,2]]}\n\n{\"x\":[5,6,7]}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (badStatus, badOutput) = try runLatentd(["bench", "--parse", path, "--dimensions", "2"])
+        #expect(badStatus != 0)
+        #expect(badOutput.contains("line 3:") && badOutput.contains(path), "\(badOutput)")
+    }
 }
