@@ -40,7 +40,8 @@ public enum ParserBenchmark {
     public static func run(payloads lines: [(line: Int, bytes: [UInt8])], dimensions: Int, observations: Int,
                            repeats: Int) throws(Failure) -> Result {
         guard !lines.isEmpty else { throw .noPayloads }
-        let parser = ObservationParser(dimensions: dimensions, maxObservationsPerMessage: Int.max / dimensions)
+        // The daemon's own parser for a mixture of this dimension, limit included.
+        let parser = ObservationParser(dimensions: dimensions, maxObservationsPerMessage: MixtureHost.maxObservationsPerMessage)
         var values: [Double] = []
         var counts: [Int] = []
         for (line, bytes) in lines {
