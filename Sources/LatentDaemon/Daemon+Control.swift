@@ -95,6 +95,7 @@ extension Daemon {
         w.key("published"); w.int(s.sink.sent)
         w.key("publish_dropped"); w.int(s.sink.dropped)
         w.key("checkpoint_failures"); w.int(checkpoints.failures.withLock { $0 })
+        if let rss = Self.residentBytes() { w.key("rss_bytes"); w.int(rss) }
         let written = checkpoints.written.withLock { $0 }
         w.key("models"); w.beginArray()
         for h in hosts {
@@ -109,6 +110,17 @@ extension Daemon {
             w.endObject()
         }
         w.endArray()
+    }
+}
+
+extension Daemon {
+    /// The process's resident set size now (`/proc/self/statm`'s second field, in
+    /// pages), or nil where there is no such file.
+    static func residentBytes() -> Int? {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * sysconf(Int32(_SC_PAGESIZE))
     }
 }
 

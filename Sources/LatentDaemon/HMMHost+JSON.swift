@@ -124,6 +124,7 @@ extension HMMHost {
         var bytes = 0
         for slot in table.slotsOldestFirst { bytes += table.states[slot].heapBytes }
         w.key("sequence_bytes"); w.int(bytes)
+        w.key("heap_bytes"); w.int(HeapBytes.reachable(from: self))
     }
 
     /// Control `score`: a whole sequence (`"xs"`, or one observation `"x"`) scored

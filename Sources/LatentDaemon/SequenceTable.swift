@@ -122,3 +122,17 @@ struct SequenceTable {
         if oldest < 0 { oldest = slot }
     }
 }
+
+extension SequenceTable: ReportsHeapBytes {
+    /// Every slot's sequence storage (`HMMSequence.heapBytes`: `sequence_bytes` counts
+    /// the live ones, this the retained ones too) and the table's own arrays, the key
+    /// index at its entries' size.
+    var heapBytes: Int {
+        var bytes = 0
+        for state in states { bytes += state.heapBytes }
+        return bytes + states.capacity * MemoryLayout<HMMSequence>.stride
+            + keys.capacity * MemoryLayout<String>.stride + lastSeen.capacity * MemoryLayout<Double>.stride
+            + index.capacity * (MemoryLayout<String>.stride + MemoryLayout<Int>.stride)
+            + (newer.capacity + older.capacity + free.capacity + retained.capacity) * MemoryLayout<Int>.stride
+    }
+}

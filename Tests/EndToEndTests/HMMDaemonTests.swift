@@ -263,9 +263,11 @@ import Testing
         let status = try daemon.request(["cmd": "status"])
         let entry = (status["models"] as! [[String: Any]]).first { $0["name"] as? String == "h" } ?? [:]
         #expect(entry["sequences"] as? Int == count && entry["sequences_evicted"] as? Int == 0, "\(entry)")
+        // The model's heap bytes include every live sequence's.
+        #expect((entry["heap_bytes"] as? Int ?? 0) >= (entry["sequence_bytes"] as? Int ?? .max), "\(entry)")
         let after = residentBytes(daemon)
         let perSequence = Double(after - before) / Double(count)
-        print("HMM scale: \(count) live sequences (N=2, D=2, lag 2, window 8): RSS \(before / 1_048_576) MiB → \(after / 1_048_576) MiB, \(Int(perSequence)) bytes per sequence; tracked state \(entry["sequence_bytes"] ?? 0) bytes")
+        print("HMM scale: \(count) live sequences (N=2, D=2, lag 2, window 8): RSS \(before / 1_048_576) MiB → \(after / 1_048_576) MiB, \(Int(perSequence)) bytes per sequence; tracked state \(entry["sequence_bytes"] ?? 0) bytes, heap_bytes \(entry["heap_bytes"] ?? 0)")
         #expect(perSequence < 4_096, "state per sequence should be a few hundred bytes")
         try daemon.send("h", #"{"seq":"one-more","x":[1,1]}"#)  // the 100,001st evicts the oldest
         var c = OutputCollector(daemon)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// systemd integration and SIGHUP reload, against the real process.
+/// systemd integration, SIGHUP reload and the memory `status` reports, against the real process.
 @Suite struct OperationsTests {
     @Test func notifiesSystemdReadyWatchdogAndStopping() throws {
         let daemon = try DaemonHarness(models: [learningModel()])
@@ -64,6 +64,30 @@ import Testing
         #expect(seen?.body["id"] as? String == "marker", "posteriors were still published after the reload")
         #expect(daemon.log().contains("need a restart"), "the unapplied topic change must be logged")
         #expect(try daemon.request(["cmd": "params", "model": "m"])["n"] as? Int == 2)
+        #expect(daemon.stop() == 0)
+    }
+
+    /// `status` reports the daemon's resident set size as the kernel counts it, and
+    /// each model's heap bytes, which follow the model's size: a full K=16 D=32
+    /// mixture holds at least its covariances and one set of packed second moments.
+    @Test func statusReportsResidentAndPerModelMemory() throws {
+        var big = learningModel(name: "big", topic: "big")
+        big["dimensions"] = 32
+        big["components"] = 16
+        let daemon = try DaemonHarness(models: [learningModel(name: "small", topic: "small"), big])
+        try daemon.start()
+        let xs = clusterStream(count: 150)
+        for x in xs { try daemon.send("big", "{\"x\":\(json((0..<32).map { x[$0 % 2] + Double($0) }))}") }
+        try daemon.sync()
+        let status = try daemon.request(["cmd": "status"])
+        let rss = status["rss_bytes"] as? Int ?? 0, kernel = residentBytes(daemon)
+        #expect(rss > 0 && abs(rss - kernel) <= kernel / 10, "rss_bytes \(rss), VmRSS \(kernel)")
+        let models = status["models"] as? [[String: Any]] ?? []
+        func heap(_ name: String) -> Int { models.first { $0["name"] as? String == name }?["heap_bytes"] as? Int ?? 0 }
+        #expect(models.first { $0["name"] as? String == "big" }?["warming_up"] as? Bool == false, "\(models)")
+        #expect(heap("big") >= 8 * 16 * (32 * 32 + 32 * 33 / 2), "\(models)")
+        #expect(heap("small") > 0 && heap("small") * 20 < heap("big"), "\(models)")
+        #expect(heap("big") < rss)
         #expect(daemon.stop() == 0)
     }
 }
