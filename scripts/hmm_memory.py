@@ -6,7 +6,9 @@ warm-up on a few sequences, then opens --sequences more sequences (--length
 readings each, none ended) and reports the daemon's resident memory (VmRSS)
 before and after, the difference per sequence, and the `sequence_bytes` the
 daemon itself counts in `status` (the arrays' payload only, without headers,
-allocator overhead or the table's keys). The README's figures come from it.
+allocator overhead or the table's keys), the growth of the model's `heap_bytes`
+per sequence (the sequences and the table's own arrays), and the median time of
+a `status` request with all of them live. The README's figures come from it.
 
     python3 scripts/hmm_memory.py --latentd .build/release/latentd \\
         --states 3 --lag 3 --window 32 --sequences 100000 --length 10
@@ -116,11 +118,19 @@ models:
         time.sleep(1)
         after = rss_bytes(daemon.pid)
         per = (after - before) / args.sequences
+        # How long `status` takes with every sequence live (it counts their memory).
+        times = []
+        for _ in range(21):
+            start = time.monotonic()
+            entry = status()
+            times.append(time.monotonic() - start)
         result = {
             "states": args.states, "dimensions": d, "lag": args.lag, "window": args.window,
             "sequences": entry["sequences"], "length": args.length,
             "rss_before_mib": round(before / 2**20, 1), "rss_after_mib": round(after / 2**20, 1),
             "rss_bytes_per_sequence": round(per), "sequence_bytes_per_sequence": round(entry["sequence_bytes"] / max(entry["sequences"], 1)),
+            "heap_bytes_per_sequence": round((entry["heap_bytes"] - before_entry["heap_bytes"]) / args.sequences),
+            "status_ms_median": round(sorted(times)[len(times) // 2] * 1000, 2),
             "warming_up": entry["warming_up"],
         }
         print(json.dumps(result))

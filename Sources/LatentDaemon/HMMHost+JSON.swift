@@ -121,10 +121,9 @@ extension HMMHost {
         w.key("sequences_ended"); w.int(ended)
         w.key("sequences_evicted"); w.int(evicted)
         w.key("sequences_timed_out"); w.int(timedOut)
-        var bytes = 0
-        for slot in table.slotsOldestFirst { bytes += table.states[slot].heapBytes }
-        w.key("sequence_bytes"); w.int(bytes)
-        w.key("heap_bytes"); w.int(HeapBytes.reachable(from: self))
+        let sequences = table.sequenceBytes()
+        w.key("sequence_bytes"); w.int(sequences.live)
+        w.key("heap_bytes"); w.int(HeapBytes.reachable(from: self) + sequences.all)
     }
 
     /// Control `score`: a whole sequence (`"xs"`, or one observation `"x"`) scored

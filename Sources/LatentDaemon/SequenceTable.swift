@@ -124,15 +124,24 @@ struct SequenceTable {
 }
 
 extension SequenceTable: ReportsHeapBytes {
-    /// Every slot's sequence storage (`HMMSequence.heapBytes`: `sequence_bytes` counts
-    /// the live ones, this the retained ones too) and the table's own arrays, the key
-    /// index at its entries' size.
+    /// The table's own arrays, the key index at its entries' size. The sequences'
+    /// storage is `sequenceBytes()`'s: `status` reports it apart and walks the
+    /// sequences once (with 100,000 live, each pass costs about 20 ms).
     var heapBytes: Int {
-        var bytes = 0
-        for state in states { bytes += state.heapBytes }
-        return bytes + states.capacity * MemoryLayout<HMMSequence>.stride
+        states.capacity * MemoryLayout<HMMSequence>.stride
             + keys.capacity * MemoryLayout<String>.stride + lastSeen.capacity * MemoryLayout<Double>.stride
             + index.capacity * (MemoryLayout<String>.stride + MemoryLayout<Int>.stride)
             + (newer.capacity + older.capacity + free.capacity + retained.capacity) * MemoryLayout<Int>.stride
+    }
+
+    /// `HMMSequence.heapBytes` summed over the live sequences and over every slot
+    /// (finished sequences' storage kept for reuse included), in one pass.
+    func sequenceBytes() -> (live: Int, all: Int) {
+        var all = 0
+        for state in states { all += state.heapBytes }
+        var idle = 0
+        for slot in free { idle += states[slot].heapBytes }
+        for slot in retained { idle += states[slot].heapBytes }
+        return (all - idle, all)
     }
 }

@@ -86,4 +86,26 @@ final class CountingSink: OutputSink {
         #expect(table.states[reused].viterbi.backPointers.capacity >= 300)
         #expect(table.slot(of: "after") == reused && table.slot(of: "next") == nil && table.count == 1)
     }
+
+    /// `status` takes both memory figures from one pass over the slots: the live
+    /// sequences' (`sequence_bytes`) and every slot's, a finished sequence's kept
+    /// storage included (part of `heap_bytes`). Checked against sums over the
+    /// recency list and over all slots.
+    @Test func sequenceBytesSplitsLiveFromKeptStorage() throws {
+        let host = try HMMHost<GaussianEmissions>(config: try DaemonConfig.parse(yaml: Self.config).models[0])
+        let sink = CountingSink()
+        let topic: [UInt8] = Array("a".utf8)
+        for t in 0..<3 {
+            for s in 0..<3 {
+                let end = t == 2 && s == 1 ? #","end":true"# : ""
+                let bytes = Array(#"{"seq":"s\#(s)","x":[\#(s),\#(t)]\#(end)}"#.utf8)
+                bytes.withUnsafeBytes { p in topic.withUnsafeBytes { host.handle(topic: $0, payload: p, sink: sink, now: 0) } }
+            }
+        }
+        #expect(host.rejected == 0 && host.ended == 1 && host.table.count == 2)
+        let (live, all) = host.table.sequenceBytes()
+        #expect(live == host.table.slotsOldestFirst.reduce(0) { $0 + host.table.states[$1].heapBytes })
+        #expect(all == host.table.states.reduce(0) { $0 + $1.heapBytes })
+        #expect(all > live, "the finished sequence's slot keeps its storage")
+    }
 }
