@@ -60,6 +60,10 @@ public struct CategoricalEmissions: EmissionModel {
     }
 
     public var observationWidth: Int { 1 }
+    /// Here, not in HeapBytes.swift: the derived tables are private.
+    public var heapBytes: Int {
+        probabilities.storageBytes + logProbabilities.storageBytes + scaledBySymbol.storageBytes + shiftBySymbol.storageBytes
+    }
     public var scratchCount: Int { 1 }
 
     @inline(__always)

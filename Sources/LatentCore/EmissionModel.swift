@@ -6,6 +6,8 @@
 public protocol EmissionModel: Sendable, Equatable {
     associatedtype Statistics: EmissionStatistics
     var states: Int { get }
+    /// Bytes of array storage the parameters hold (HeapBytes.swift).
+    var heapBytes: Int { get }
     var observationWidth: Int { get }
     /// Doubles of scratch `logDensities` and `accumulate` need.
     var scratchCount: Int { get }
@@ -41,6 +43,8 @@ extension EmissionModel {
 
 /// Emission sufficient statistics: γ-weighted sums that blend like the GMM's.
 public protocol EmissionStatistics: Sendable, Equatable {
+    /// Bytes of array storage the statistics hold (HeapBytes.swift).
+    var heapBytes: Int { get }
     mutating func accumulate(_ x: UnsafePointer<Double>, gamma: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>)
     mutating func scale(by factor: Double)
     mutating func blend(toward other: Self, step eta: Double)

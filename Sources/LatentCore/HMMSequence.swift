@@ -63,11 +63,12 @@ public struct HMMSequence: Sendable, Equatable {
     /// Observations buffered but not yet learned from.
     public var bufferedObservations: Int { window.count }
 
-    /// Approximate heap bytes held (status and the README's memory figures).
+    /// Bytes of array storage held, by capacity (`status`'s `sequence_bytes`, the
+    /// README's memory figures, and whether a finished sequence's slot keeps it).
     public var heapBytes: Int {
-        8 * (alpha.count + window.capacity + windowPrior.count + correction.count)
-            + (smoother.map { 8 * ($0.alphas.count + $0.ratios.count) } ?? 0)
-            + 8 * viterbi.delta.count + 4 * viterbi.backPointers.capacity
+        alpha.storageBytes + window.storageBytes + windowPrior.storageBytes + correction.storageBytes
+            + (smoother.map { $0.alphas.storageBytes + $0.ratios.storageBytes } ?? 0)
+            + viterbi.delta.storageBytes + viterbi.backPointers.storageBytes
     }
 }
 

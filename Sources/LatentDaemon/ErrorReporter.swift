@@ -11,6 +11,8 @@ struct ErrorReporter {
     private var windowStart = 0.0
     private var sentInWindow = 0
     private var writer = JSONWriter(capacity: 512)
+    /// Bytes of its buffers (the model's `heap_bytes`).
+    var heapBytes: Int { topic.storageBytes + writer.capacity }
 
     init(name: String, limitPerSecond: Int = 100) {
         topic = Array("error/\(name)".utf8)

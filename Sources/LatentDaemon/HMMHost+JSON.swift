@@ -123,7 +123,7 @@ extension HMMHost {
         w.key("sequences_timed_out"); w.int(timedOut)
         let sequences = table.sequenceBytes()
         w.key("sequence_bytes"); w.int(sequences.live)
-        w.key("heap_bytes"); w.int(HeapBytes.reachable(from: self) + sequences.all)
+        w.key("heap_bytes"); w.int(heapBytes(sequences: sequences.all))
     }
 
     /// Control `score`: a whole sequence (`"xs"`, or one observation `"x"`) scored

@@ -40,6 +40,16 @@ final class HMMHost<E: DaemonEmissions>: ModelHost {
     /// Swapped into a freed slot, so the table never holds a dead sequence's buffers.
     let placeholder: HMMSequence
 
+    /// `status`'s `heap_bytes`: the learner's storage (`HMMLearner.heapBytes`), the
+    /// sequence table's arrays and `sequences`, every slot's storage
+    /// (`SequenceTable.sequenceBytes().all`), the per-message buffers, the output
+    /// writers and the `init` model.
+    func heapBytes(sequences: Int) -> Int {
+        learner.heapBytes + table.heapBytes + sequences + values.storageBytes + indices.storageBytes
+            + filtered.storageBytes + smoothed.storageBytes + outcomes.storageBytes + writer.capacity
+            + errors.heapBytes + (initial?.heapBytes ?? 0)
+    }
+
     init(config: ModelConfig) throws {
         self.config = config
         settings = try config.hmmSettings()

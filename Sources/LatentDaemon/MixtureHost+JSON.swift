@@ -96,7 +96,7 @@ extension MixtureHost {
         w.key("frozen"); w.bool(settings.frozen)
         w.key("rejected"); w.int(rejected)
         w.key("reseeds"); w.int(learner.reseeds)
-        w.key("heap_bytes"); w.int(HeapBytes.reachable(from: self))
+        w.key("heap_bytes"); w.int(heapBytes)
     }
 
     /// Control `score`: {"x":[...]} or {"xs":[[...],...]} scored without learning.

@@ -217,6 +217,13 @@ final class MixtureHost: ModelHost {
 }
 
 extension MixtureHost {
+    /// `status`'s `heap_bytes`: the learner's storage (`MixtureLearner.heapBytes`), the
+    /// buffers of the message in progress, the output writers and the `init` model.
+    var heapBytes: Int {
+        learner.heapBytes + ingest.values.storageBytes + ingest.resp.storageBytes + ingest.outcomes.storageBytes
+            + ingest.held.storageBytes + writer.capacity + errors.heapBytes + (initial?.heapBytes ?? 0)
+    }
+
     struct Ingest {
         var learner: MixtureLearner
         var values: [Double] = []

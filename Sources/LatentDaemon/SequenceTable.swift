@@ -123,16 +123,18 @@ struct SequenceTable {
     }
 }
 
-extension SequenceTable: ReportsHeapBytes {
+extension SequenceTable {
     /// The table's own arrays, the key index at its entries' size. The sequences'
-    /// storage is `sequenceBytes()`'s: `status` reports it apart and walks the
-    /// sequences once (with 100,000 live, each pass costs about 20 ms).
+    /// storage is `sequenceBytes()`'s, so that `status` walks the sequences once
+    /// (with 100,000 live, a pass costs about 20 ms).
     var heapBytes: Int {
         states.capacity * MemoryLayout<HMMSequence>.stride
             + keys.capacity * MemoryLayout<String>.stride + lastSeen.capacity * MemoryLayout<Double>.stride
-            + index.capacity * (MemoryLayout<String>.stride + MemoryLayout<Int>.stride)
-            + (newer.capacity + older.capacity + free.capacity + retained.capacity) * MemoryLayout<Int>.stride
+            + indexBytes + (newer.capacity + older.capacity + free.capacity + retained.capacity) * MemoryLayout<Int>.stride
     }
+
+    /// The key index at its entries' size (a dictionary's storage, estimated).
+    var indexBytes: Int { index.capacity * (MemoryLayout<String>.stride + MemoryLayout<Int>.stride) }
 
     /// `HMMSequence.heapBytes` summed over the live sequences and over every slot
     /// (finished sequences' storage kept for reuse included), in one pass.

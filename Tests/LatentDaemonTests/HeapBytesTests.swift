@@ -1,7 +1,7 @@
 import Testing
 @testable import LatentDaemon
 
-/// `HeapBytes.reachable(from:)` counts every array a value holds, however it is
+/// `ReflectiveHeapBytes.reachable(from:)` counts every array a value holds, however it is
 /// held (directly, nested in arrays, behind optionals, in objects and their
 /// superclasses), each object once even when it is shared or refers to itself, and
 /// nothing for numbers and strings. The expected figures come from the arrays' own
@@ -47,10 +47,10 @@ import Testing
             + inner.blocks.capacity * 32
             + shared.values.capacity * 8 + shared.inherited.capacity
             + value.names.capacity * MemoryLayout<String>.stride
-        #expect(HeapBytes.reachable(from: value) == expected)
+        #expect(ReflectiveHeapBytes.reachable(from: value) == expected)
         // The same object held twice is counted once.
         struct Twice { var first: Node; var second: Node }
-        #expect(HeapBytes.reachable(from: Twice(first: shared, second: shared))
+        #expect(ReflectiveHeapBytes.reachable(from: Twice(first: shared, second: shared))
             == shared.values.capacity * 8 + shared.inherited.capacity)
     }
 
@@ -61,6 +61,6 @@ import Testing
         }
         struct Holder { var reported = Reported(); var own: [Double] = [1, 2] }
         let holder = Holder()
-        #expect(HeapBytes.reachable(from: holder) == 12 + holder.own.capacity * 8)
+        #expect(ReflectiveHeapBytes.reachable(from: holder) == 12 + holder.own.capacity * 8)
     }
 }
