@@ -128,9 +128,8 @@ extension SequenceTable {
     /// storage is `sequenceBytes()`'s, so that `status` walks the sequences once
     /// (with 100,000 live, a pass costs about 20 ms).
     var heapBytes: Int {
-        states.capacity * MemoryLayout<HMMSequence>.stride
-            + keys.capacity * MemoryLayout<String>.stride + lastSeen.capacity * MemoryLayout<Double>.stride
-            + indexBytes + (newer.capacity + older.capacity + free.capacity + retained.capacity) * MemoryLayout<Int>.stride
+        states.storageBytes + keys.storageBytes + lastSeen.storageBytes + indexBytes
+            + newer.storageBytes + older.storageBytes + free.storageBytes + retained.storageBytes
     }
 
     /// The key index at its entries' size (a dictionary's storage, estimated).
