@@ -1,4 +1,5 @@
 import LatentCore
+import LatentDaemon
 
 /// Pre-encoded observation messages for `latentd throughput`: diag K=8 D=8
 /// mixture samples in the three hot framings, so the producer only copies bytes.
@@ -61,6 +62,23 @@ struct LoadMessages {
                 return bytes
             }
         }
+    }
+
+    /// A posterior of model p as the daemon writes one (K = 8, shortest round-trip
+    /// doubles, about 230 bytes): what the posteriors-on reference publishes in place of
+    /// each input message.
+    static var posteriorBody: [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("model"); w.string("p")
+        w.key("n"); w.int(123_456)
+        w.key("resp")
+        w.doubles([0.9871234567890123, 0.012345678901234567, 4.5678901234567e-4, 2.3456789012345e-6,
+                   7.890123456789e-9, 1.2345678901234e-11, 3.4567890123456e-15, 5.6789012345678e-19])
+        w.key("label"); w.int(0)
+        w.key("loglik"); w.double(-13.456789012345678)
+        w.endObject()
+        return w.bytes
     }
 
     /// `{"x":[...],"id":` for the latency probe; the producer appends the id and `}`.

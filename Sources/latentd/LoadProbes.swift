@@ -107,22 +107,38 @@ final class StatusProbe: Sendable {
 
 /// The transport reference: the same pre-encoded messages from a native PUB to
 /// a plain SUB that only counts them, over ipc in the same run.
+///
+/// With `relay` (the posteriors-on reference), a thread in between does what the
+/// daemon's sockets do with posteriors on and nothing else: it receives each message
+/// on a SUB and publishes `relay` in its place on a PUB, to the counting SUB. That
+/// rate is as high as the sockets allow a posterior for every message in.
 enum TransportReference {
     static func observationsPerSecond(context: Context, endpoint: String, payloads: [[UInt8]],
-                                      messages: Int, observationsPerMessage: Int) throws -> Double {
+                                      messages: Int, observationsPerMessage: Int, relay: [UInt8]? = nil) throws -> Double {
         final class Shared: Sendable {
             let warm = Atomic<Bool>(false)
             let end = Atomic<UInt64>(0)
             let failed = Atomic<Bool>(false)
         }
         let shared = Shared()
+        let relayed = "\(endpoint)-relayed"
+        let relayThread = relay.map { body in
+            Thread {
+                do {
+                    try Self.relay(context: context, from: endpoint, to: relayed, body: body, messages: messages)
+                } catch {
+                    print("throughput: \(error)")
+                    shared.failed.store(true, ordering: .relaxed)
+                }
+            }
+        }
         let consumer = Thread {
             do {
                 let sub = try context.socket(.sub)
                 try sub.set(.receiveHighWaterMark, Int32(0))
                 try sub.set(.receiveTimeout, Int32(10_000))
                 try sub.subscribe("")
-                try sub.connect(endpoint)
+                try sub.connect(relay == nil ? endpoint : relayed)
                 let message = Message()
                 var count = 0
                 while count < messages {
@@ -143,6 +159,7 @@ enum TransportReference {
         try producer.set(.linger, Int32(0))
         try producer.bind(endpoint)
         defer { producer.close() }
+        relayThread?.start()
         consumer.start()
         let warm: [UInt8] = [UInt8(ascii: "w")], data: [UInt8] = [UInt8(ascii: "d")]
         while !shared.warm.load(ordering: .relaxed) && !shared.failed.load(ordering: .relaxed) {
@@ -161,5 +178,36 @@ enum TransportReference {
         }
         let seconds = Double(shared.end.load(ordering: .acquiring) - start) / 1e9
         return Double(messages * observationsPerMessage) / seconds
+    }
+
+    /// The relay's loop, on its own thread with its own two sockets: each message's
+    /// first frame ("w" warm-up or "d" data) goes on, followed by `body`, until
+    /// `messages` data messages have passed.
+    private static func relay(context: Context, from input: String, to output: String, body: [UInt8], messages: Int) throws {
+        let sub = try context.socket(.sub)
+        try sub.set(.receiveHighWaterMark, Int32(0))
+        try sub.set(.receiveTimeout, Int32(10_000))
+        try sub.subscribe("")
+        try sub.connect(input)
+        let pub = try context.socket(.pub)
+        try pub.set(.sendHighWaterMark, Int32(0))
+        // Closed after the last message it relays: without a linger those still queued
+        // would be dropped, and the consumer would wait for them in vain.
+        try pub.set(.linger, Int32(10_000))
+        try pub.bind(output)
+        defer {
+            sub.close()
+            pub.close()
+        }
+        let first = Message(), rest = Message()
+        var count = 0
+        while count < messages {
+            guard try sub.receive(into: first) else { throw DaemonError("transport reference relay: no message for 10 s") }
+            guard first.more, try sub.receive(into: rest) else { continue }
+            let data = !first.hasPrefix("w")
+            _ = try first.withUnsafeBytes { try pub.send($0, more: true) }
+            _ = try pub.send(body)
+            if data { count += 1 }
+        }
     }
 }

@@ -15,7 +15,9 @@ struct Throughput: ParsableCommand {
                  daemon rate, its threads' CPU nanoseconds per observation
                  (cpu_ns_per_obs: main, io, parse) and the socket thread's nanoseconds
                  waiting runnable for a CPU (main_runnable_ns_per_obs, from schedstat);
-              2. the daemon's rate for json1 with posteriors on;
+              2. the daemon's rate for json1 with posteriors on, next to a relay of the
+                 same messages that publishes a posterior-sized message for each
+                 (relay_obs_per_s: as high as the sockets allow), and the ratio;
               3. open-loop latency at fixed send rates (percentages of the posteriors-on
                  capacity): each message carries its scheduled send time, and the latency
                  runs from that time to the posterior's arrival (HdrHistogram percentiles),
@@ -122,11 +124,14 @@ struct Throughput: ParsableCommand {
                     + #""ratio_max":\#(significant(sorted[sorted.count - 1]))}"#)
             }
         }
-        let json1 = messages.payloads(.json1)
-        let withPosteriors = try run.ingest(model: "p", payloads: json1, messages: posteriorObservations ?? observations,
-                                            observationsPerMessage: 1)
+        let json1 = messages.payloads(.json1), posteriorMessages = posteriorObservations ?? observations
+        let relay = try TransportReference.observationsPerSecond(
+            context: context, endpoint: "ipc://\(dir)/reference-posteriors", payloads: json1, messages: posteriorMessages,
+            observationsPerMessage: 1, relay: LoadMessages.posteriorBody)
+        let withPosteriors = try run.ingest(model: "p", payloads: json1, messages: posteriorMessages, observationsPerMessage: 1)
         print(#"{"framing":"json1","posteriors":true,"observations":\#(withPosteriors.observations),"#
-            + #""daemon_obs_per_s":\#(Int(withPosteriors.rate)),"lost":\#(withPosteriors.lost),\#(threadFigures(withPosteriors))}"#)
+            + #""relay_obs_per_s":\#(Int(relay)),"daemon_obs_per_s":\#(Int(withPosteriors.rate)),"#
+            + #""ratio":\#(rounded(withPosteriors.rate / relay)),"lost":\#(withPosteriors.lost),\#(threadFigures(withPosteriors))}"#)
         let roundTrips = run.status.stop().sorted()
         if let worst = roundTrips.last {
             let p99 = roundTrips[min(roundTrips.count - 1, Int(Double(roundTrips.count) * 0.99))]
