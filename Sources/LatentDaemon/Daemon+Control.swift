@@ -114,10 +114,12 @@ extension Daemon {
 }
 
 extension Daemon {
-    /// The process's resident set size now (`/proc/self/statm`'s second field, in
-    /// pages), or nil where there is no such file.
-    static func residentBytes() -> Int? {
-        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+    /// A process's resident set size now (`/proc/<pid>/statm`'s second field, in
+    /// pages): this process's without `pid` (`status`), or another's (`latentd
+    /// throughput` watching the daemon). Nil where there is no such file.
+    public static func residentBytes(pid: Int32? = nil) -> Int? {
+        let path = "/proc/\(pid.map(String.init) ?? "self")/statm"
+        guard let statm = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         let fields = statm.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
         return pages * sysconf(Int32(_SC_PAGESIZE))

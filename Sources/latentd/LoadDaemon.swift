@@ -78,13 +78,8 @@ final class LoadDaemon {
         return times
     }
 
-    /// Resident set size of the daemon process (VmRSS), in bytes.
-    var residentBytes: Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kb * 1024
-    }
+    /// Resident set size of the daemon process, in bytes (0 once it is gone).
+    var residentBytes: Int { Daemon.residentBytes(pid: process.processIdentifier) ?? 0 }
 }
 
 /// A REQ client of the daemon's control socket, owned by one thread.

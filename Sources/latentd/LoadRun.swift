@@ -85,10 +85,10 @@ struct LoadRun {
         var rate: Double
         var observations: Int
         var lost: Int
-        /// Per observation consumed, by thread role (`LoadDaemon.threadTimes`): CPU
-        /// nanoseconds, and nanoseconds the role's threads waited runnable for a CPU.
+        /// Per observation consumed (`LoadDaemon.threadTimes`): CPU nanoseconds by
+        /// thread role, and nanoseconds the socket thread waited runnable for a CPU.
         var cpu: [String: Double]
-        var waiting: [String: Double]
+        var mainRunnable: Double
     }
 
     /// Sends `messages` messages to `model` as fast as the socket takes them and
@@ -107,15 +107,15 @@ struct LoadRun {
         // The end marker is one more observation of model p.
         let consumed = try control.observations(model) - before - (model == "p" ? 1 : 0)
         let expected = messages * observationsPerMessage
-        var cpu: [String: Double] = [:], waiting: [String: Double] = [:]
-        for (role, after) in timesAfter {
-            let earlier = timesBefore[role] ?? (0, 0)
-            // Saturating: a thread that ended during the round takes its times with it.
-            cpu[role] = Double(after.cpu > earlier.cpu ? after.cpu - earlier.cpu : 0) / Double(max(consumed, 1))
-            waiting[role] = Double(after.waiting > earlier.waiting ? after.waiting - earlier.waiting : 0) / Double(max(consumed, 1))
+        // Saturating: a thread that ended during the round takes its times with it.
+        func perObservation(_ after: UInt64, _ earlier: UInt64) -> Double {
+            Double(after > earlier ? after - earlier : 0) / Double(max(consumed, 1))
         }
+        var cpu: [String: Double] = [:]
+        for (role, after) in timesAfter { cpu[role] = perObservation(after.cpu, timesBefore[role]?.cpu ?? 0) }
+        let mainRunnable = perObservation(timesAfter["main"]?.waiting ?? 0, timesBefore["main"]?.waiting ?? 0)
         return Ingest(rate: Double(consumed) / (Double(end - start) / 1e9), observations: consumed, lost: expected - consumed,
-                      cpu: cpu, waiting: waiting)
+                      cpu: cpu, mainRunnable: mainRunnable)
     }
 
     /// Open loop: message i is due at start + i/rate whatever happened before

@@ -184,7 +184,7 @@ func rounded(_ x: Double) -> String { String(format: "%.3f", x) }
 func threadFigures(_ ingest: LoadRun.Ingest) -> String {
     let roles = ["main", "io", "parse"].map { role in #""\#(role)":\#(String(format: "%.1f", ingest.cpu[role] ?? 0))"# }
     return #""cpu_ns_per_obs":{\#(roles.joined(separator: ","))},"#
-        + #""main_runnable_ns_per_obs":\#(String(format: "%.1f", ingest.waiting["main"] ?? 0))"#
+        + #""main_runnable_ns_per_obs":\#(String(format: "%.1f", ingest.mainRunnable))"#
 }
 
 /// Nanoseconds as microseconds for the JSON lines; null when there is no value.
