@@ -12,6 +12,6 @@ struct Latentd: ParsableCommand {
             Start with `latentd demo`, then `latentd run --config config/latentd.yaml`.
             """,
         version: LatentdVersion.string,
-        subcommands: [Run.self, CheckConfig.self, Inspect.self, Demo.self, Bench.self, Throughput.self]
+        subcommands: [Run.self, CheckConfig.self, Inspect.self, Demo.self, Bench.self, Throughput.self, Relay.self]
     )
 }

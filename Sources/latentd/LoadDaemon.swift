@@ -62,8 +62,11 @@ final class LoadDaemon {
     /// (libzmq's I/O threads), `parse` (the JSON parse helper) and `other`. From
     /// /proc/<pid>/task/<tid>/schedstat, which the scheduler keeps in nanoseconds
     /// (`stat`'s clock ticks are 10 ms, too coarse for a round of a fraction of a second).
-    func threadTimes() -> [String: (cpu: UInt64, waiting: UInt64)] {
-        let pid = process.processIdentifier, tasks = "/proc/\(pid)/task"
+    func threadTimes() -> [String: (cpu: UInt64, waiting: UInt64)] { Self.threadTimes(pid: process.processIdentifier) }
+
+    /// `threadTimes()` of any process whose threads are named like the daemon's.
+    static func threadTimes(pid: Int32) -> [String: (cpu: UInt64, waiting: UInt64)] {
+        let tasks = "/proc/\(pid)/task"
         var times: [String: (cpu: UInt64, waiting: UInt64)] = [:]
         for tid in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
             guard let schedstat = try? String(contentsOfFile: "\(tasks)/\(tid)/schedstat", encoding: .utf8) else { continue }

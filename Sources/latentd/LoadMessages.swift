@@ -81,6 +81,28 @@ struct LoadMessages {
         return w.bytes
     }
 
+    /// A posterior of model p with an id (as `posteriorBody`, with `"id":` after
+    /// `"n"` where the daemon writes it), split around the id's digits: what the
+    /// latency reference (`latentd relay`) publishes for each message.
+    static var posteriorAroundID: (head: [UInt8], tail: [UInt8]) {
+        let body = posteriorBody, n = Array(#""n":123456"#.utf8)
+        let at = (0...(body.count - n.count)).first { Array(body[$0..<($0 + n.count)]) == n }! + n.count
+        return (Array(body[..<at]) + Array(#","id":"#.utf8), Array(body[at...]))
+    }
+
+    /// Where the id's digits are in a latency payload, `{"x":[...],"id":-?DIGITS}`;
+    /// nil when the payload does not end that way.
+    static func idDigits(in payload: UnsafeRawBufferPointer) -> Range<Int>? {
+        let key: [UInt8] = Array(#""id":"#.utf8)
+        guard let last = payload.indices.last, payload[last] == UInt8(ascii: "}") else { return nil }
+        var start = last
+        while start > 0, payload[start - 1] >= 48 && payload[start - 1] <= 57 { start -= 1 }
+        if start > 0, payload[start - 1] == UInt8(ascii: "-") { start -= 1 }
+        guard start < last, start >= key.count,
+              key.indices.allSatisfy({ payload[start - key.count + $0] == key[$0] }) else { return nil }
+        return start..<last
+    }
+
     /// `{"x":[...],"id":` for the latency probe; the producer appends the id and `}`.
     func idPrefixes(count: Int = 256) -> [[UInt8]] {
         (0..<count).map { Array(#"{"x":\#(Self.jsonArray(row($0))),"id":"#.utf8) }

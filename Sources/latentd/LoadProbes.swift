@@ -4,7 +4,8 @@ import LatentDaemon
 import Synchronization
 import ZeroMQ
 
-/// Reads `posterior/p` on its own thread (its SUB socket never leaves it):
+/// Reads `posterior/p` from the daemon and the relay on its own thread (its SUB
+/// socket never leaves it):
 /// counts posteriors, notes the end markers (negative ids) and records the
 /// latency of every posterior whose id is its scheduled send time (ns).
 final class PosteriorCollector: Sendable {
@@ -18,7 +19,7 @@ final class PosteriorCollector: Sendable {
         Histogram(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
     }
 
-    init(context: Context, endpoint: String) {
+    init(context: Context, endpoints: [String]) {
         let thread = Thread { [self] in
             defer { finished.store(true, ordering: .releasing) }
             do {
@@ -26,7 +27,7 @@ final class PosteriorCollector: Sendable {
                 try sub.set(.receiveHighWaterMark, Int32(0))
                 try sub.set(.receiveTimeout, Int32(100))
                 try sub.subscribe("posterior/p")
-                try sub.connect(endpoint)
+                for endpoint in endpoints { try sub.connect(endpoint) }
                 let message = Message()
                 while !stopping.load(ordering: .relaxed) {
                     guard try sub.receive(into: message), message.more, try sub.receive(into: message) else { continue }
@@ -209,5 +210,30 @@ enum TransportReference {
             _ = try pub.send(body)
             if data { count += 1 }
         }
+    }
+}
+
+/// The whole machine's CPU time from /proc/stat, in clock ticks: what every process
+/// (the daemon, the relay, this tool, anything else) and the kernel kept busy.
+struct MachineCPU {
+    var busy: UInt64
+    var all: UInt64
+
+    /// The first line of /proc/stat: user nice system idle iowait irq softirq steal ...
+    /// (guest time is already inside user). Zeros if it cannot be read.
+    static func ticks() -> MachineCPU {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ") else { return MachineCPU(busy: 0, all: 0) }
+        let fields = line.split(separator: " ").dropFirst().prefix(8).compactMap { UInt64($0) }
+        guard fields.count == 8 else { return MachineCPU(busy: 0, all: 0) }
+        let idle = fields[3] + fields[4]
+        let all = fields.reduce(0, +)
+        return MachineCPU(busy: all - idle, all: all)
+    }
+
+    /// CPUs busy on average since `earlier`, out of the machine's count.
+    func busyCPUs(since earlier: MachineCPU) -> Double {
+        guard all > earlier.all, busy >= earlier.busy else { return 0 }
+        return Double(busy - earlier.busy) / Double(all - earlier.all) * Double(ProcessInfo.processInfo.activeProcessorCount)
     }
 }

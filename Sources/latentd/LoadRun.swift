@@ -3,11 +3,19 @@ import Histogram
 import LatentDaemon
 import ZeroMQ
 
-/// One daemon under load, with the sockets that drive and watch it. The
+/// One daemon under load, with the sockets that drive and watch it, and the
+/// latency reference (`latentd relay`) next to it on the same sockets. The
 /// producer and control sockets belong to the calling thread; the collector
 /// and the status probe own theirs.
 struct LoadRun {
+    /// Where a latency run's messages go: the daemon's model p, or the relay.
+    enum Target {
+        case daemon, relay
+        var topic: String { self == .daemon ? "p" : LoadRelay.topic }
+    }
+
     let daemon: LoadDaemon
+    let relay: LoadRelay
     let producer: Socket
     let control: ControlClient
     let collector: PosteriorCollector
@@ -20,13 +28,16 @@ struct LoadRun {
         // The real path: under taskset, /proc/self/exe would name taskset itself.
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
         daemon = try LoadDaemon(binary: executable, dir: dir, daemonCPU: daemonCPU)
+        relay = try LoadRelay(binary: executable, dir: dir, cpu: daemonCPU)
         control = try ControlClient(context: context, endpoint: daemon.control)
         _ = try control.request(#"{"cmd":"status"}"#)  // waits (10 s at most) for the daemon to be up
         producer = try context.socket(.pub)
         try producer.set(.sendHighWaterMark, Int32(0))
         try producer.set(.linger, Int32(0))
         try producer.connect(daemon.input)
-        collector = PosteriorCollector(context: context, endpoint: daemon.output)
+        // Messages reach only the peer subscribed to their topic: the relay sees `r` alone.
+        try producer.connect(relay.input)
+        collector = PosteriorCollector(context: context, endpoints: [daemon.output, relay.output])
         idPrefixes = messages.idPrefixes()
         status = StatusProbe(context: context, endpoint: daemon.control)
         // Through the slow joiner, then past every model's warm-up (200 observations).
@@ -38,6 +49,7 @@ struct LoadRun {
         }
         for payload in messages.payloads(.json1).prefix(500) { _ = try send("p", payload) }
         try mark()
+        try mark(through: .relay, repeatEvery: 0.02)
     }
 
     /// Stops the daemon before closing the producer: the other way round it could
@@ -47,6 +59,7 @@ struct LoadRun {
     mutating func finish() {
         _ = status.stop()
         daemon.stop()
+        relay.stop()
         collector.stop()
         producer.close()
         control.socket.close()
@@ -58,21 +71,21 @@ struct LoadRun {
         return try producer.send(payload)
     }
 
-    /// Sends an end marker (an observation with id −k to model p) and waits for
-    /// its posterior: every message sent before it has then been consumed.
-    /// Returns the arrival time. `repeatEvery` re-sends it until it is seen.
+    /// Sends an end marker (an observation with id −k to model p, or to the relay)
+    /// and waits for its posterior: every message sent there before it has then been
+    /// consumed. Returns the arrival time. `repeatEvery` re-sends it until it is seen.
     @discardableResult
-    mutating func mark(repeatEvery: Double? = nil, timeout: Double = 120) throws -> UInt64 {
+    mutating func mark(through target: Target = .daemon, repeatEvery: Double? = nil, timeout: Double = 120) throws -> UInt64 {
         markers += 1
         let payload = idPrefixes[0] + Array("-\(markers)}".utf8)
         let deadline = monotonicNanos() + UInt64(timeout * 1e9)
         var resend = monotonicNanos()
         while collector.marker.load(ordering: .acquiring) < markers {
             if let every = repeatEvery, monotonicNanos() >= resend {
-                try send("p", payload)
+                try send(target.topic, payload)
                 resend = monotonicNanos() + UInt64(every * 1e9)
             } else if repeatEvery == nil && resend != 0 {
-                try send("p", payload)
+                try send(target.topic, payload)
                 resend = 0
             }
             guard monotonicNanos() < deadline else { throw DaemonError("end marker \(markers) not seen within \(timeout) s") }
@@ -118,19 +131,36 @@ struct LoadRun {
                       cpu: cpu, mainRunnable: mainRunnable)
     }
 
+    /// One open-loop latency run, and what it cost the machine.
+    struct Latency {
+        var latencies: Histogram<UInt64>
+        var sendLags: Histogram<UInt64>
+        /// CPU nanoseconds per message of the process under test (the daemon or the
+        /// relay) by thread role, `main` and `io`, and of all this tool's threads.
+        var cpu: [String: Double]
+        var toolCPU: Double
+        /// How many of the machine's CPUs were busy on average (/proc/stat): at two,
+        /// every thread that wakes waits for another to be descheduled.
+        var busyCPUs: Double
+    }
+
     /// Open loop: message i is due at start + i/rate whatever happened before
     /// (no coordinated omission); its id is that due time, so the collector
     /// measures from the schedule, not from the actual send. Also returns how late
     /// each message left this tool (the clock just before its send, less its due
     /// time): the part of the latency that is the tool's own, when the producer
-    /// shares its CPUs with the daemon and cannot keep the schedule.
-    mutating func latency(rate: Double, seconds: Double) throws -> (latencies: Histogram<UInt64>, sendLags: Histogram<UInt64>) {
-        let topic: [UInt8] = Array("p".utf8)
+    /// shares its CPUs with the daemon and cannot keep the schedule. `target`: the
+    /// daemon, or the relay for the same schedule through the sockets alone.
+    mutating func latency(rate: Double, seconds: Double, through target: Target = .daemon) throws -> Latency {
+        let topic: [UInt8] = Array(target.topic.utf8)
         let count = Int(rate * seconds)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(256)
         collector.latencies.withLock { $0 = PosteriorCollector.emptyHistogram() }
         var sendLags = PosteriorCollector.emptyHistogram()
+        let pid = target == .daemon ? daemon.process.processIdentifier : relay.process.processIdentifier
+        let testedBefore = LoadDaemon.threadTimes(pid: pid), toolBefore = LoadDaemon.threadTimes(pid: getpid())
+        let machineBefore = MachineCPU.ticks()
         let start = monotonicNanos() + 10_000_000
         let interval = 1e9 / rate
         var i = 0
@@ -157,8 +187,19 @@ struct LoadRun {
             let wait = Int64(start + UInt64(Double(i) * interval)) - Int64(monotonicNanos())
             usleep(UInt32(max(20, min(wait / 1_000, 1_000))))
         }
-        try mark()
-        return (collector.latencies.withLock { $0 }, sendLags)
+        try mark(through: target)
+        let machine = MachineCPU.ticks().busyCPUs(since: machineBefore)
+        let testedAfter = LoadDaemon.threadTimes(pid: pid), toolAfter = LoadDaemon.threadTimes(pid: getpid())
+        // Saturating, per role: a thread that ended during the run takes its times with it.
+        func spent(_ after: [String: (cpu: UInt64, waiting: UInt64)], _ before: [String: (cpu: UInt64, waiting: UInt64)],
+                   _ role: String) -> Double {
+            let a = after[role]?.cpu ?? 0, b = before[role]?.cpu ?? 0
+            return Double(a > b ? a - b : 0) / Double(max(count, 1))
+        }
+        let cpu = Dictionary(uniqueKeysWithValues: ["main", "io"].map { ($0, spent(testedAfter, testedBefore, $0)) })
+        let toolCPU = toolAfter.keys.reduce(0) { $0 + spent(toolAfter, toolBefore, $1) }
+        return Latency(latencies: collector.latencies.withLock { $0 }, sendLags: sendLags, cpu: cpu, toolCPU: toolCPU,
+                       busyCPUs: machine)
     }
 
     /// Saturates model j with JSON batches for `seconds` (closed loop: 200

@@ -21,8 +21,11 @@ struct Throughput: ParsableCommand {
               3. open-loop latency at fixed send rates (percentages of the posteriors-on
                  capacity): each message carries its scheduled send time, and the latency
                  runs from that time to the posterior's arrival (HdrHistogram percentiles),
-                 next to how late the tool itself sent the messages (send_lag_*); with
-                 --p99-target-ms, also the highest rate that keeps p99 within it;
+                 next to how late the tool itself sent the messages (send_lag_*), and
+                 the same schedule through a relay process that only answers each message
+                 with a posterior-sized one (relay: what the sockets and the scheduler
+                 alone give at that rate); with --p99-target-ms, also the highest rate
+                 that keeps p99 within it;
               4. the control socket's `status` round trips while the input is saturated,
                  and the daemon's RSS (sampled through an optional soak run).
             Prints one JSON object per line. Build with -c release for meaningful numbers.
@@ -139,12 +142,12 @@ struct Throughput: ParsableCommand {
         }
         for percent in percents {
             let rate = withPosteriors.rate * percent / 100
-            let (h, lag) = try run.latency(rate: rate, seconds: latencySeconds)
-            print(#"{"latency":{"percent_of_capacity":\#(Int(percent)),"rate":\#(Int(rate)),"count":\#(h.totalCount),"#
-                + #""p50_us":\#(us(h.valueAtPercentile(50))),"p99_us":\#(us(h.valueAtPercentile(99))),"#
-                + #""p999_us":\#(us(h.valueAtPercentile(99.9))),"max_us":\#(us(h.max)),"#
-                + #""send_lag_p50_us":\#(us(lag.valueAtPercentile(50))),"send_lag_p99_us":\#(us(lag.valueAtPercentile(99))),"#
-                + #""send_lag_max_us":\#(us(lag.max))}}"#)
+            // The reference first, at the same rate and for as long: the same schedule,
+            // the same sockets, the same wake-ups, and no work per message.
+            let reference = try run.latency(rate: rate, seconds: latencySeconds, through: .relay)
+            let daemon = try run.latency(rate: rate, seconds: latencySeconds)
+            print(#"{"latency":{"percent_of_capacity":\#(Int(percent)),"rate":\#(Int(rate)),\#(latencyFigures(daemon)),"#
+                + #""relay":{\#(latencyFigures(reference))}}}"#)
         }
         if p99TargetMs > 0 {
             // Bisection: the capacity is measured in bulk, but one message at a time each
@@ -153,11 +156,11 @@ struct Throughput: ParsableCommand {
             var best: (p99: UInt64, lag: UInt64)?
             for _ in 0..<6 {
                 let rate = (passing + failing) / 2
-                let (h, lag) = try run.latency(rate: rate, seconds: latencySeconds)
-                let p99 = h.valueAtPercentile(99)
+                let trial = try run.latency(rate: rate, seconds: latencySeconds)
+                let p99 = trial.latencies.valueAtPercentile(99)
                 if Double(p99) <= p99TargetMs * 1e6 {
                     passing = rate
-                    best = (p99, lag.valueAtPercentile(99))
+                    best = (p99, trial.sendLags.valueAtPercentile(99))
                 } else {
                     failing = rate
                 }
@@ -185,6 +188,19 @@ func threadFigures(_ ingest: LoadRun.Ingest) -> String {
     let roles = ["main", "io", "parse"].map { role in #""\#(role)":\#(String(format: "%.1f", ingest.cpu[role] ?? 0))"# }
     return #""cpu_ns_per_obs":{\#(roles.joined(separator: ","))},"#
         + #""main_runnable_ns_per_obs":\#(String(format: "%.1f", ingest.mainRunnable))"#
+}
+
+/// A latency run's figures as JSON fields: message count, latency percentiles and
+/// send lags in microseconds, CPU nanoseconds per message of the process under test
+/// (main, io) and of the tool, and the machine's busy CPUs.
+func latencyFigures(_ run: LoadRun.Latency) -> String {
+    let h = run.latencies, lag = run.sendLags
+    let cpu = ["main", "io"].map { #""\#($0)":\#(String(format: "%.0f", run.cpu[$0] ?? 0))"# }
+    return #""count":\#(h.totalCount),"p50_us":\#(us(h.valueAtPercentile(50))),"p99_us":\#(us(h.valueAtPercentile(99))),"#
+        + #""p999_us":\#(us(h.valueAtPercentile(99.9))),"max_us":\#(us(h.max)),"#
+        + #""send_lag_p50_us":\#(us(lag.valueAtPercentile(50))),"send_lag_p99_us":\#(us(lag.valueAtPercentile(99))),"#
+        + #""send_lag_max_us":\#(us(lag.max)),"cpu_ns_per_msg":{\#(cpu.joined(separator: ","))},"#
+        + #""tool_cpu_ns_per_msg":\#(String(format: "%.0f", run.toolCPU)),"busy_cpus":\#(String(format: "%.2f", run.busyCPUs))"#
 }
 
 /// Nanoseconds as microseconds for the JSON lines; null when there is no value.

@@ -3,7 +3,8 @@ import Testing
 
 /// `latentd throughput` end to end on a small load: every framing is measured
 /// against the transport reference (posteriors on, against the relay), nothing is lost, the control socket
-/// answered while saturated, and the latency run recorded every message.
+/// answered while saturated, and the latency run recorded every message, through the
+/// daemon and through the latency reference.
 @Suite struct ThroughputToolTests {
     /// Runs `latentd throughput` with `arguments`, expects exit 0, and returns its
     /// output with the lines that parse as JSON objects.
@@ -43,6 +44,7 @@ import Testing
             let l = latency[lag] as? Double ?? -1, t = latency[total] as? Double ?? -1
             #expect(l >= 0 && l <= t, "\(lag) \(l) against \(total) \(t): \(latency)")
         }
+        expectLatencyReference(latency)
         let soak = lines.compactMap { $0["soak"] as? [String: Any] }.first
         #expect((soak?["rss_mib"] as? [Double])?.allSatisfy { $0 > 1 } == true, "\(output)")
     }
@@ -63,6 +65,26 @@ extension ThroughputToolTests {
         let wall = observations / max(rate, 1) * 1e9
         #expect((main + waiting) * observations <= wall + 5e6, "\(line)")
         #expect(cpu.values.allSatisfy { ($0 as? Double ?? -1) >= 0 }, "\(line)")
+    }
+
+    /// Each latency line carries the relay's run at the same rate: every scheduled
+    /// message came back through it too (it answers with the id it was sent), and
+    /// both runs say what they cost: the tested process's socket thread ran, the tool
+    /// ran, and the machine was busy on at least a sliver and at most all of its CPUs
+    /// (a misread /proc/stat gives 0 or more than the machine has).
+    func expectLatencyReference(_ latency: [String: Any]) {
+        let relay = latency["relay"] as? [String: Any] ?? [:]
+        #expect(relay["count"] as? Int == latency["count"] as? Int && (relay["count"] as? Int ?? 0) > 0, "\(latency)")
+        #expect((relay["p50_us"] as? Double ?? 0) > 0 && (relay["max_us"] as? Double ?? 0) >= (relay["p99_us"] as? Double ?? .infinity),
+                "\(relay)")
+        let cpus = Double(ProcessInfo.processInfo.activeProcessorCount)
+        for run in [latency, relay] {
+            let cpu = run["cpu_ns_per_msg"] as? [String: Any] ?? [:]
+            #expect(Set(cpu.keys) == ["main", "io"] && (cpu["main"] as? Double ?? 0) > 0, "\(run)")
+            #expect((run["tool_cpu_ns_per_msg"] as? Double ?? 0) > 0, "\(run)")
+            let busy = run["busy_cpus"] as? Double ?? -1
+            #expect(busy > 0 && busy <= cpus + 0.05, "\(busy) busy CPUs of \(cpus): \(run)")
+        }
     }
 
     /// `--pin` starts the daemon through taskset on the last CPU; the run must
