@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "CAllocationCounter", path: "Tests/Support/CAllocationCounter"),
         .testTarget(name: "LatentCoreTests", dependencies: ["LatentCore", "CAllocationCounter"], exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
-        .testTarget(name: "LatentDaemonTests", dependencies: ["LatentDaemon", "CAllocationCounter"]),
+        .testTarget(name: "LatentDaemonTests", dependencies: ["LatentDaemon", "ZeroMQ", "CAllocationCounter"]),
         .testTarget(name: "EndToEndTests", dependencies: ["latentd", "LatentCore", "LatentDaemon", "ZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]

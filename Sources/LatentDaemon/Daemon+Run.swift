@@ -128,9 +128,11 @@ extension Daemon {
         let complete: (ParseAhead.Job) -> Void = { job in
             job.host!.handle(parsed: job, sink: s.sink, now: monotonicSeconds())
         }
+        s.sink.hold()
         defer {
             parseAhead?.completeAll(complete)
             for host in hosts { host.flush(sink: s.sink) }
+            s.sink.release()
         }
         /// Hands the message to the helper if it qualifies; otherwise completes the
         /// jobs before it and returns false.
