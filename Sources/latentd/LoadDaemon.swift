@@ -9,15 +9,16 @@ import ZeroMQ
 /// and the end markers that time the other two).
 final class LoadDaemon {
     let dir: String
-    let process = Process()
-    var input: String { "ipc://\(dir)/in" }
-    var output: String { "ipc://\(dir)/out" }
-    var control: String { "ipc://\(dir)/control" }
+    let process: Process
+    let input: String
+    let output: String
+    let control: String
 
     /// `daemonCPU`: run the daemon (all its threads) on that CPU only, through
     /// taskset, so that it does not compete with the load tool's own threads.
     init(binary: String, dir: String, daemonCPU: Int? = nil) throws {
         self.dir = dir
+        let (input, output, control) = ("ipc://\(dir)/in", "ipc://\(dir)/out", "ipc://\(dir)/control")
         func model(_ name: String, format: String, posteriors: Bool) -> String {
             """
               - {name: \(name), topic: \(name), kind: gmm, dimensions: \(LoadMessages.dimensions), \
@@ -38,15 +39,8 @@ final class LoadDaemon {
             """
         let configPath = "\(dir)/latentd.yaml"
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let arguments = ["run", "--config", configPath, "--log-level", "warning"]
-        if let daemonCPU {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
-            process.arguments = ["-c", String(daemonCPU), binary] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
-        }
-        try process.run()
+        (self.input, self.output, self.control) = (input, output, control)
+        process = try startProcess(binary, ["run", "--config", configPath, "--log-level", "warning"], onCPU: daemonCPU)
     }
 
     deinit { stop() }
@@ -83,6 +77,21 @@ final class LoadDaemon {
 
     /// Resident set size of the daemon process, in bytes (0 once it is gone).
     var residentBytes: Int { Daemon.residentBytes(pid: process.processIdentifier) ?? 0 }
+}
+
+/// Starts `binary` with `arguments`, through taskset on `cpu` alone when given (all
+/// its threads, and every thread they start, stay on that CPU).
+func startProcess(_ binary: String, _ arguments: [String], onCPU cpu: Int?) throws -> Process {
+    let process = Process()
+    if let cpu {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+        process.arguments = ["-c", String(cpu), binary] + arguments
+    } else {
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+    }
+    try process.run()
+    return process
 }
 
 /// A REQ client of the daemon's control socket, owned by one thread.

@@ -70,22 +70,14 @@ struct Relay: ParsableCommand {
 final class LoadRelay {
     /// The topic the relay subscribes to: the daemon's models are `j`, `b` and `p`.
     static let topic = "r"
-    let process = Process()
+    let process: Process
     let input: String
     let output: String
 
     init(binary: String, dir: String, cpu: Int? = nil) throws {
         input = "ipc://\(dir)/relay-in"
         output = "ipc://\(dir)/relay-out"
-        let arguments = ["relay", "--input", input, "--output", output]
-        if let cpu {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
-            process.arguments = ["-c", String(cpu), binary] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
-        }
-        try process.run()
+        process = try startProcess(binary, ["relay", "--input", input, "--output", output], onCPU: cpu)
     }
 
     deinit { stop() }
