@@ -39,6 +39,10 @@ struct Relay: ParsableCommand {
         let context = try Context(ioThreads: 1)
         let sub = try context.socket(.sub)
         try sub.set(.receiveHighWaterMark, Int32(0))
+        // Wakes once a second when idle to see whether the tool that started it is gone
+        // (it kills the relay when it ends, but cannot when it crashes).
+        try sub.set(.receiveTimeout, Int32(1_000))
+        let parent = getppid()
         try sub.subscribe(LoadRelay.topic)
         try sub.bind(input)
         let pub = try context.socket(.pub)
@@ -50,7 +54,11 @@ struct Relay: ParsableCommand {
         body.reserveCapacity(head.count + tail.count + 32)
         let message = Message()
         while true {
-            guard try sub.receive(into: message), message.more, try sub.receive(into: message) else { continue }
+            guard try sub.receive(into: message) else {
+                if getppid() != parent { return }
+                continue
+            }
+            guard message.more, try sub.receive(into: message) else { continue }
             body.removeAll(keepingCapacity: true)
             body += head
             guard message.withUnsafeBytes({ payload in
