@@ -15,8 +15,8 @@ struct Relay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Answer each message with a posterior-sized message (latentd throughput's latency reference).",
         discussion: """
-            Binds a SUB to --input (topic `\(LoadRelay.topic)`, payloads `{"x":[...],"id":N}`) and a PUB to
-            --output, and publishes `posterior/p` with a K = 8 posterior carrying id N for each message,
+            Binds a SUB to --input (topic `\(LoadRelay.topic)`, payloads `{"x":[...],"id":N}`) and a PUB to \
+            --output, and publishes `posterior/p` with a K = 8 posterior carrying id N for each message, \
             until it is terminated. Started by `latentd throughput`; not meant to be run by hand.
             """,
         shouldDisplay: false
