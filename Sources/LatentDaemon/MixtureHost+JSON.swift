@@ -11,33 +11,31 @@ extension MixtureHost {
     /// `writer` call and `outcomes[i]` read paid a dynamic exclusivity check.
     static func writePosterior(
         _ m: ParsedMessage, payload: UnsafeRawBufferPointer, model: String, observations: Int, components k: Int,
-        resp: [Double], outcomes: [MixtureObservation], into writer: inout JSONWriter
+        resp r: UnsafeBufferPointer<Double>, outcomes: UnsafeBufferPointer<MixtureObservation>, into writer: inout JSONWriter
     ) {
         writer.reset()
         writer.beginObject()
         writer.key("model"); writer.string(model)
         writer.key("n"); writer.int(observations)
         if let id = m.idRange { writer.key("id"); writer.raw(UnsafeRawBufferPointer(rebasing: payload[id])) }
-        resp.withUnsafeBufferPointer { r in
-            if m.isBatch {
-                writer.key("resps"); writer.beginArray()
-                for i in 0..<m.count {
-                    if outcomes[i].scored { writer.doubles(UnsafeBufferPointer(rebasing: r[(i * k)..<((i + 1) * k)])) } else { writer.null() }
-                }
-                writer.endArray()
-                writer.key("labels"); writer.beginArray()
-                for i in 0..<m.count { if outcomes[i].scored { writer.int(outcomes[i].label) } else { writer.null() } }
-                writer.endArray()
-                writer.key("logliks"); writer.beginArray()
-                for i in 0..<m.count { if outcomes[i].scored { writer.double(outcomes[i].logLikelihood) } else { writer.null() } }
-                writer.endArray()
-            } else {
-                let o = outcomes[0]
-                writer.key("resp")
-                if o.scored { writer.doubles(UnsafeBufferPointer(rebasing: r[0..<k])) } else { writer.null() }
-                writer.key("label"); if o.scored { writer.int(o.label) } else { writer.null() }
-                writer.key("loglik"); if o.scored { writer.double(o.logLikelihood) } else { writer.null() }
+        if m.isBatch {
+            writer.key("resps"); writer.beginArray()
+            for i in 0..<m.count {
+                if outcomes[i].scored { writer.doubles(UnsafeBufferPointer(rebasing: r[(i * k)..<((i + 1) * k)])) } else { writer.null() }
             }
+            writer.endArray()
+            writer.key("labels"); writer.beginArray()
+            for i in 0..<m.count { if outcomes[i].scored { writer.int(outcomes[i].label) } else { writer.null() } }
+            writer.endArray()
+            writer.key("logliks"); writer.beginArray()
+            for i in 0..<m.count { if outcomes[i].scored { writer.double(outcomes[i].logLikelihood) } else { writer.null() } }
+            writer.endArray()
+        } else {
+            let o = outcomes[0]
+            writer.key("resp")
+            if o.scored { writer.doubles(UnsafeBufferPointer(rebasing: r[0..<k])) } else { writer.null() }
+            writer.key("label"); if o.scored { writer.int(o.label) } else { writer.null() }
+            writer.key("loglik"); if o.scored { writer.double(o.logLikelihood) } else { writer.null() }
         }
         if !outcomes[m.count - 1].scored { writer.key("warmup"); writer.bool(true) }
         writer.endObject()

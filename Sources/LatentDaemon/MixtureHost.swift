@@ -23,15 +23,17 @@ final class MixtureHost: ModelHost {
     }
     private var errors: ErrorReporter
     /// Whether one-observation messages are held and learned together as a segment
-    /// (`Ingest.hold`): with posteriors off nothing is published per message, and the
-    /// learner's state is the same to the bit however rows are grouped. A row learned
-    /// alone cost about 600 instructions more than in a segment, a ninth of a message
-    /// (callgrind). Held rows are learned when the mini-batch they complete is full (so
-    /// the update, and the parameters it publishes, come with the same message as
-    /// before), before anything else this model handles, and at the end of every drain
-    /// of the input (`flush`), so control requests, checkpoints and signals never see
-    /// them.
-    var holdsRows: Bool
+    /// (`Ingest.hold`): the learner's state, and every posterior, are the same to the
+    /// bit however rows are grouped. A row learned alone cost about 600 instructions
+    /// more than in a segment, a ninth of a message (callgrind). Held rows are learned
+    /// when the mini-batch they complete is full (so the update, and the parameters it
+    /// publishes, come with the same message as before), before anything else this
+    /// model handles, and at the end of every drain of the input (`flush`), so control
+    /// requests, checkpoints and signals never see them. Their posteriors are written
+    /// then, in order and before anything published after them; the daemon's sink holds
+    /// a drain's output until its end anyway (`PublisherSink`), so they leave when they
+    /// would have.
+    var holdsRows = true
     private let parser: ObservationParser
     private let binary: BinaryObservationDecoder?
     private let posteriorTopic: [UInt8]
@@ -60,7 +62,6 @@ final class MixtureHost: ModelHost {
         case .f64le: binary = BinaryObservationDecoder(format: .f64le, dimensions: settings.dimensions, maxObservationsPerMessage: Self.maxObservationsPerMessage)
         case .f32le: binary = BinaryObservationDecoder(format: .f32le, dimensions: settings.dimensions, maxObservationsPerMessage: Self.maxObservationsPerMessage)
         }
-        holdsRows = !config.publish.posteriors
         ingest.held = [Double](repeating: 0, count: MixtureLearner.maximumSegmentRows * settings.dimensions)
         posteriorTopic = Array("posterior/\(config.name)".utf8)
         paramsTopic = Array("params/\(config.name)".utf8)
@@ -115,7 +116,7 @@ final class MixtureHost: ModelHost {
             errors.report(error.description, inputTopic: topic, to: sink, now: now)
             return
         }
-        if holdsRows && ingest.hold(message) {
+        if holdsRows && ingest.hold(message, payload: payload, posterior: config.publish.posteriors) {
             if ingest.heldRows == ingest.heldRoom { flush(sink: sink) }
             return
         }
@@ -128,7 +129,33 @@ final class MixtureHost: ModelHost {
     /// drain of the input.
     func flush(sink: OutputSink) {
         guard ingest.heldRows > 0 else { return }
-        publishParamsIfDue(ingest.learnHeld(), sink: sink)
+        let posteriors = config.publish.posteriors
+        let changed = ingest.learnHeld(scoring: posteriors)
+        if posteriors { publishHeldPosteriors(sink: sink) }
+        publishParamsIfDue(changed, sink: sink)
+    }
+
+    /// The posteriors of the rows `flush` just learned, one message each, as `publish`
+    /// writes them: row i's responsibilities and outcome, its message's id (kept by
+    /// `hold`), and the observation count after it.
+    private func publishHeldPosteriors(sink: OutputSink) {
+        let rows = ingest.heldMessages.count, k = settings.components
+        let first = ingest.learner.observations - rows
+        var w = JSONWriter(capacity: 0)  // empty, no allocation: swapped with `writer`
+        swap(&w, &writer)
+        ingest.heldIDs.withUnsafeBytes { ids in
+            ingest.resp.withUnsafeBufferPointer { r in
+                ingest.outcomes.withUnsafeBufferPointer { o in
+                    for i in 0..<rows {
+                        Self.writePosterior(ingest.heldMessages[i], payload: ids, model: config.name, observations: first + i + 1,
+                                            components: k, resp: UnsafeBufferPointer(rebasing: r[(i * k)..<((i + 1) * k)]),
+                                            outcomes: UnsafeBufferPointer(rebasing: o[i..<(i + 1)]), into: &w)
+                        w.withBytes { sink.publish(topic: posteriorTopic, body: $0) }
+                    }
+                }
+            }
+        }
+        swap(&w, &writer)
     }
 
     /// The parser for `ParseAhead`: JSON models only (binary decoding costs less
@@ -151,8 +178,12 @@ final class MixtureHost: ModelHost {
         if config.publish.posteriors {
             var w = JSONWriter(capacity: 0)  // empty, no allocation: swapped with `writer`
             swap(&w, &writer)
-            Self.writePosterior(message, payload: payload, model: config.name, observations: ingest.learner.observations,
-                                components: settings.components, resp: ingest.resp, outcomes: ingest.outcomes, into: &w)
+            ingest.resp.withUnsafeBufferPointer { r in
+                ingest.outcomes.withUnsafeBufferPointer { o in
+                    Self.writePosterior(message, payload: payload, model: config.name, observations: ingest.learner.observations,
+                                        components: settings.components, resp: r, outcomes: o, into: &w)
+                }
+            }
             w.withBytes { sink.publish(topic: posteriorTopic, body: $0) }
             swap(&w, &writer)
         }
@@ -175,9 +206,8 @@ final class MixtureHost: ModelHost {
     }
 
     func updatePublish(_ publish: PublishConfig) {
-        _ = ingest.learnHeld()  // none outside a drain (see holdsRows)
+        assert(ingest.heldRows == 0, "rows are held only within a drain of the input")
         config.publish = publish
-        holdsRows = !publish.posteriors
     }
 
     func reset() {
@@ -221,7 +251,7 @@ extension MixtureHost {
     /// buffers of the message in progress, the output writers and the `init` model.
     var heapBytes: Int {
         learner.heapBytes + ingest.values.storageBytes + ingest.resp.storageBytes + ingest.outcomes.storageBytes
-            + ingest.held.storageBytes + writer.capacity + errors.heapBytes + (initial?.heapBytes ?? 0)
+            + ingest.held.storageBytes + ingest.heldMessages.storageBytes + ingest.heldIDs.storageBytes + writer.capacity + errors.heapBytes + (initial?.heapBytes ?? 0)
     }
 
     struct Ingest {
@@ -235,6 +265,9 @@ extension MixtureHost {
         var held: [Double] = []
         var heldRows = 0
         var heldRoom = 0
+        /// With posteriors on, each held row's message, its id moved into `heldIDs`.
+        var heldMessages: [ParsedMessage] = []
+        var heldIDs: [UInt8] = []
 
         /// Decodes a payload into `values`.
         mutating func decode(
@@ -260,15 +293,29 @@ extension MixtureHost {
         /// with nothing kept, when it must be learned now (a batch, `learn: false`, a
         /// learner that takes no segments: warming up, frozen, spherical or tied, or at
         /// the last row of its mini-batch).
-        mutating func hold(_ message: ParsedMessage) -> Bool {
+        /// With `posterior`, the message (and the bytes of its id: `payload` is gone by
+        /// the time the row is learned) is kept for writing its posterior then.
+        mutating func hold(_ message: ParsedMessage, payload: UnsafeRawBufferPointer, posterior: Bool) -> Bool {
             guard message.count == 1, message.learn else { return false }
             if heldRows == 0 {
                 heldRoom = learner.segmentRoom
                 guard heldRoom >= 2 else { return false }
+                heldMessages.removeAll(keepingCapacity: true)
+                heldIDs.removeAll(keepingCapacity: true)
             }
             let d = learner.settings.dimensions, at = heldRows * d
             held.withUnsafeMutableBufferPointer { h in
                 values.withUnsafeBufferPointer { v in (h.baseAddress! + at).update(from: v.baseAddress!, count: d) }
+            }
+            if posterior {
+                var kept = message
+                if let id = message.idRange {
+                    let start = heldIDs.count
+                    heldIDs.append(contentsOf: UnsafeRawBufferPointer(rebasing: payload[id]).assumingMemoryBound(to: UInt8.self))
+                    kept.idRange = start..<heldIDs.count
+                }
+                kept.seq = nil  // a range into `payload`; a mixture's posterior does not use it
+                heldMessages.append(kept)
             }
             heldRows += 1
             return true
@@ -276,7 +323,7 @@ extension MixtureHost {
 
         /// Learns the held rows as one segment. True if the parameters changed, which
         /// only the row that completes the mini-batch can do.
-        mutating func learnHeld() -> Bool {
+        mutating func learnHeld(scoring: Bool) -> Bool {
             guard heldRows > 0 else { return false }
             var message = ParsedMessage()
             message.count = heldRows
@@ -284,7 +331,7 @@ extension MixtureHost {
             var xs: [Double] = []
             swap(&xs, &held)
             defer { swap(&xs, &held) }
-            return xs.withUnsafeBufferPointer { learn($0, message, scoring: false) }
+            return xs.withUnsafeBufferPointer { learn($0, message, scoring: scoring) }
         }
 
         /// Learns from the rows of a parsed message (`xs`, row-major).

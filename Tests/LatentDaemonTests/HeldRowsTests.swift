@@ -10,15 +10,16 @@ final class RecordingSink: OutputSink {
     }
 }
 
-/// With posteriors off the GMM host holds one-observation messages and learns them
-/// together as a segment (`MixtureHost.holdsRows`). Nothing may show it: not the
-/// learner's state, not the parameters published, not their order among the errors.
+/// The GMM host holds one-observation messages and learns them together as a segment
+/// (`MixtureHost.holdsRows`). Nothing may show it: not the learner's state, not the
+/// posteriors (their bytes, ids and counts), not the parameters published, not their
+/// order among the errors.
 @Suite struct HeldRowsTests {
-    static func host(covariance: String) throws -> MixtureHost {
+    static func host(covariance: String, posteriors: Bool) throws -> MixtureHost {
         let yaml = """
             models:
               - {name: g, topic: g, kind: gmm, dimensions: 3, components: 4, covariance: \(covariance), seed: 3,
-                 learning: {batch: 16, warmup: 40}, publish: {posteriors: false, params_every: 50}}
+                 learning: {batch: 16, warmup: 40}, publish: {posteriors: \(posteriors), params_every: 50}}
             """
         return try MixtureHost(config: try DaemonConfig.parse(yaml: yaml).models[0])
     }
@@ -27,9 +28,10 @@ final class RecordingSink: OutputSink {
     /// `learn: false`, rejected messages, drains ending at random points), learned by
     /// a host that holds rows and by one that learns every message at once: the same
     /// state to the bit and the same output in the same order.
-    @Test(arguments: ["diag", "full", "spherical"])
-    func holdingChangesNothing(covariance: String) throws {
-        let holder = try Self.host(covariance: covariance), reference = try Self.host(covariance: covariance)
+    @Test(arguments: ["diag", "full", "spherical"], [false, true])
+    func holdingChangesNothing(covariance: String, posteriors: Bool) throws {
+        let holder = try Self.host(covariance: covariance, posteriors: posteriors)
+        let reference = try Self.host(covariance: covariance, posteriors: posteriors)
         reference.holdsRows = false
         #expect(holder.holdsRows)
         let holderSink = RecordingSink(), referenceSink = RecordingSink()
@@ -48,7 +50,14 @@ final class RecordingSink: OutputSink {
             case 29: payload = #"{"x":\#(row()),"learn":false}"#
             case 41: payload = #"{"x":[1,2]}"#  // wrong dimension: rejected
             case 67: payload = ""
-            default: payload = #"{"x":\#(row())}"#
+            case 71: payload = #"{"xs":[\#(row())]}"#  // a batch of one: answered with arrays
+            default:
+                // Ids of every kind, echoed verbatim from bytes the host must keep.
+                switch i % 5 {
+                case 1: payload = #"{"x":\#(row()),"id":\#(i)}"#
+                case 2: payload = #"{"id":["s\u00e9q",\#(i),{"k":null}],"x":\#(row())}"#
+                default: payload = #"{"x":\#(row())}"#
+                }
             }
             for (host, sink) in [(holder, holderSink), (reference, referenceSink)] {
                 topic.withUnsafeBytes { t in
@@ -72,6 +81,8 @@ final class RecordingSink: OutputSink {
         #expect(holder.version == reference.version && holder.version > 50)
         #expect(holderSink.messages == referenceSink.messages)
         #expect(holderSink.messages.filter { $0.hasPrefix("params/") }.count > 20)
+        let answered = (0..<1500).filter { $0 % 97 != 41 && $0 % 97 != 67 }.count  // all but the rejected
+        #expect(holderSink.messages.filter { $0.hasPrefix("posterior/") }.count == (posteriors ? answered : 0))
         // Rows were held (never for spherical covariances, which have no segment kernels).
         #expect((held > 0) == (covariance != "spherical"), "\(held)")
     }
