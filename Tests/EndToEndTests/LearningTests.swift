@@ -45,8 +45,8 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
-    /// With posteriors off the daemon holds one-observation messages and learns them as
-    /// segments (MixtureHost.holdsRows). Learning does not depend on how rows are
+    /// The daemon holds one-observation messages and learns them as segments
+    /// (MixtureHost.holdsRows; here with posteriors off). Learning does not depend on how rows are
     /// grouped, so single messages must learn what batches of the same rows learn, bit
     /// for bit, and every one must be counted once the input is drained (600 rows after
     /// a warm-up of 100 with batch 8 leave rows held at the end of the last drain).
