@@ -36,12 +36,7 @@ extension HMMHost {
                     writer.key("filtereds"); writer.beginArray()
                     for i in 0..<m.count { if outcomes[i].scored { probabilities(f, i) } else { writer.null() } }
                     writer.endArray()
-                    writer.key("labels"); writer.beginArray()
-                    for i in 0..<m.count { if outcomes[i].scored { writer.int(outcomes[i].label) } else { writer.null() } }
-                    writer.endArray()
-                    writer.key("logliks"); writer.beginArray()
-                    for i in 0..<m.count { if outcomes[i].scored { writer.double(outcomes[i].logLikelihood) } else { writer.null() } }
-                    writer.endArray()
+                    writer.labelsAndLogLikelihoods(outcomes.prefix(m.count))
                     if settings.lag > 0 {
                         writer.key("smootheds"); writer.beginArray()
                         for i in 0..<m.count { smoothedEntry(i) }

@@ -24,12 +24,7 @@ extension MixtureHost {
                 if outcomes[i].scored { writer.doubles(UnsafeBufferPointer(rebasing: r[(i * k)..<((i + 1) * k)])) } else { writer.null() }
             }
             writer.endArray()
-            writer.key("labels"); writer.beginArray()
-            for i in 0..<m.count { if outcomes[i].scored { writer.int(outcomes[i].label) } else { writer.null() } }
-            writer.endArray()
-            writer.key("logliks"); writer.beginArray()
-            for i in 0..<m.count { if outcomes[i].scored { writer.double(outcomes[i].logLikelihood) } else { writer.null() } }
-            writer.endArray()
+            writer.labelsAndLogLikelihoods(outcomes.prefix(m.count))
         } else {
             let o = outcomes[0]
             writer.key("resp")
