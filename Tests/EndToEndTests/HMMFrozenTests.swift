@@ -104,6 +104,35 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    /// A sequence sent as one `xs` batch is answered with arrays (SPEC §4) holding,
+    /// entry by entry, what the same rows sent one message each get: the same `t`,
+    /// filtered probabilities, label, log-likelihood and smoothed posterior, to the bit.
+    @Test func batchAnswersLikeSingleMessages() throws {
+        let c = (try Self.fixture()["cases"] as! [[String: Any]])[0]
+        let daemon = try DaemonHarness(models: [Self.modelConfig(c, lag: 2)])
+        try daemon.start()
+        let rows = Array((c["sequences"] as! [[Any]])[0].prefix(12))
+        for (t, x) in rows.enumerated() {
+            try daemon.send("seq/x", #"{"seq":"single","x":\#(jsonValue(x)),"id":"single/\#(t)"}"#)
+        }
+        try daemon.send("seq/x", #"{"seq":"batch","xs":[\#(rows.map(jsonValue).joined(separator: ","))],"id":"batch"}"#)
+        var collector = OutputCollector(daemon)
+        try collector.collect { $0.posteriors.count == rows.count + 1 }
+        let batch = collector.posteriors["batch"] ?? [:]
+        #expect(ints(batch["ts"]) == Array(1...rows.count), "\(batch)")
+        let filtereds = matrix(batch["filtereds"]), labels = ints(batch["labels"]), logliks = doubles(batch["logliks"])
+        let smootheds = batch["smootheds"] as? [Any] ?? []
+        #expect([filtereds.count, labels.count, logliks.count, smootheds.count] == Array(repeating: rows.count, count: 4), "\(batch)")
+        for t in 0..<min(rows.count, filtereds.count, labels.count, logliks.count, smootheds.count) {
+            let single = collector.posteriors["single/\(t)"] ?? [:]
+            #expect(filtereds[t] == doubles(single["filtered"]), "t = \(t)")
+            #expect(labels[t] == single["label"] as? Int && logliks[t] == number(single["loglik"]), "t = \(t)")
+            let smoothed = smootheds[t] as? [String: Any], expected = single["smoothed"] as? [String: Any]
+            #expect(smoothed?["t"] as? Int == expected?["t"] as? Int && doubles(smoothed?["p"]) == doubles(expected?["p"]), "t = \(t)")
+        }
+        #expect(daemon.stop() == 0)
+    }
+
     /// The rainy/sunny example of Wikipedia's Viterbi article, by symbol name.
     @Test func wikipediaRainySunny() throws {
         let w = try Self.fixture()["wikipedia"] as! [String: Any]
