@@ -135,26 +135,33 @@ final class MixtureHost: ModelHost {
         publishParamsIfDue(changed, sink: sink)
     }
 
-    /// The posteriors of the rows `flush` just learned, one message each, as `publish`
-    /// writes them: row i's responsibilities and outcome, its message's id (kept by
-    /// `hold`), and the observation count after it.
+    /// The posteriors of the rows `flush` just learned, one message each: row i's
+    /// responsibilities and outcome, its message's id (kept by `hold`), and the
+    /// observation count after it.
     private func publishHeldPosteriors(sink: OutputSink) {
-        let rows = ingest.heldMessages.count, k = settings.components
-        let first = ingest.learner.observations - rows
-        var w = JSONWriter(capacity: 0)  // empty, no allocation: swapped with `writer`
-        swap(&w, &writer)
+        let rows = ingest.heldMessages.count, first = ingest.learner.observations - rows
         ingest.heldIDs.withUnsafeBytes { ids in
-            ingest.resp.withUnsafeBufferPointer { r in
-                ingest.outcomes.withUnsafeBufferPointer { o in
-                    for i in 0..<rows {
-                        Self.writePosterior(ingest.heldMessages[i], payload: ids, model: config.name, observations: first + i + 1,
-                                            components: k, resp: UnsafeBufferPointer(rebasing: r[(i * k)..<((i + 1) * k)]),
-                                            outcomes: UnsafeBufferPointer(rebasing: o[i..<(i + 1)]), into: &w)
-                        w.withBytes { sink.publish(topic: posteriorTopic, body: $0) }
-                    }
-                }
+            for i in 0..<rows {
+                publishPosterior(ingest.heldMessages[i], payload: ids, observations: first + i + 1, firstRow: i, sink: sink)
             }
         }
+    }
+
+    /// Writes and publishes the posterior of `message`, whose rows are `firstRow`...
+    /// of the responsibilities and outcomes the learner just produced.
+    private func publishPosterior(_ message: ParsedMessage, payload: UnsafeRawBufferPointer, observations: Int,
+                                  firstRow: Int, sink: OutputSink) {
+        let k = settings.components, rows = firstRow..<(firstRow + message.count)
+        var w = JSONWriter(capacity: 0)  // empty, no allocation: swapped with `writer`
+        swap(&w, &writer)
+        ingest.resp.withUnsafeBufferPointer { r in
+            ingest.outcomes.withUnsafeBufferPointer { o in
+                Self.writePosterior(message, payload: payload, model: config.name, observations: observations, components: k,
+                                    resp: UnsafeBufferPointer(rebasing: r[(rows.lowerBound * k)..<(rows.upperBound * k)]),
+                                    outcomes: UnsafeBufferPointer(rebasing: o[rows]), into: &w)
+            }
+        }
+        w.withBytes { sink.publish(topic: posteriorTopic, body: $0) }
         swap(&w, &writer)
     }
 
@@ -176,16 +183,7 @@ final class MixtureHost: ModelHost {
 
     private func publish(_ message: ParsedMessage, changed: Bool, payload: UnsafeRawBufferPointer, sink: OutputSink) {
         if config.publish.posteriors {
-            var w = JSONWriter(capacity: 0)  // empty, no allocation: swapped with `writer`
-            swap(&w, &writer)
-            ingest.resp.withUnsafeBufferPointer { r in
-                ingest.outcomes.withUnsafeBufferPointer { o in
-                    Self.writePosterior(message, payload: payload, model: config.name, observations: ingest.learner.observations,
-                                        components: settings.components, resp: r, outcomes: o, into: &w)
-                }
-            }
-            w.withBytes { sink.publish(topic: posteriorTopic, body: $0) }
-            swap(&w, &writer)
+            publishPosterior(message, payload: payload, observations: ingest.learner.observations, firstRow: 0, sink: sink)
         }
         publishParamsIfDue(changed, sink: sink)
     }
@@ -251,7 +249,8 @@ extension MixtureHost {
     /// buffers of the message in progress, the output writers and the `init` model.
     var heapBytes: Int {
         learner.heapBytes + ingest.values.storageBytes + ingest.resp.storageBytes + ingest.outcomes.storageBytes
-            + ingest.held.storageBytes + ingest.heldMessages.storageBytes + ingest.heldIDs.storageBytes + writer.capacity + errors.heapBytes + (initial?.heapBytes ?? 0)
+            + ingest.held.storageBytes + ingest.heldMessages.storageBytes + ingest.heldIDs.storageBytes
+            + writer.capacity + errors.heapBytes + (initial?.heapBytes ?? 0)
     }
 
     struct Ingest {
