@@ -8,7 +8,6 @@ import ZeroMQ
 /// posteriors off) and `p` (JSON, posteriors on: capacity with output, latency,
 /// and the end markers that time the other two).
 final class LoadDaemon {
-    let dir: String
     let process: Process
     let input: String
     let output: String
@@ -17,7 +16,6 @@ final class LoadDaemon {
     /// `daemonCPU`: run the daemon (all its threads) on that CPU only, through
     /// taskset, so that it does not compete with the load tool's own threads.
     init(binary: String, dir: String, daemonCPU: Int? = nil) throws {
-        self.dir = dir
         let (input, output, control) = ("ipc://\(dir)/in", "ipc://\(dir)/out", "ipc://\(dir)/control")
         func model(_ name: String, format: String, posteriors: Bool) -> String {
             """
@@ -73,6 +71,16 @@ final class LoadDaemon {
             times[role] = (sum.cpu + fields[0], sum.waiting + fields[1])
         }
         return times
+    }
+
+    /// Nanoseconds per unit (`count` observations or messages) that `role`'s threads ran
+    /// or, with `waiting`, waited runnable for a CPU between two `threadTimes`
+    /// snapshots. Saturating: a thread that ended in between takes its times with it.
+    static func nanoseconds(per count: Int, role: String, from before: [String: (cpu: UInt64, waiting: UInt64)],
+                            to after: [String: (cpu: UInt64, waiting: UInt64)], waiting: Bool = false) -> Double {
+        let a = after[role].map { waiting ? $0.waiting : $0.cpu } ?? 0
+        let b = before[role].map { waiting ? $0.waiting : $0.cpu } ?? 0
+        return Double(a > b ? a - b : 0) / Double(max(count, 1))
     }
 
     /// Resident set size of the daemon process, in bytes (0 once it is gone).

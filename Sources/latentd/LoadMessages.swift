@@ -90,10 +90,13 @@ struct LoadMessages {
         return (Array(body[..<at]) + Array(#","id":"#.utf8), Array(body[at...]))
     }
 
+    /// `"id":`, once: built per message it was an allocation in the relay's loop and the collector's.
+    static let idKey: [UInt8] = Array(#""id":"#.utf8)
+
     /// Where the id's digits are in a latency payload, `{"x":[...],"id":-?DIGITS}`;
     /// nil when the payload does not end that way.
     static func idDigits(in payload: UnsafeRawBufferPointer) -> Range<Int>? {
-        let key: [UInt8] = Array(#""id":"#.utf8)
+        let key = idKey
         guard let last = payload.indices.last, payload[last] == UInt8(ascii: "}") else { return nil }
         var start = last
         while start > 0, payload[start - 1] >= 48 && payload[start - 1] <= 57 { start -= 1 }

@@ -56,7 +56,7 @@ final class PosteriorCollector: Sendable {
 
     /// The integer after `"id":` in a posterior, 0 if none.
     static func id(in bytes: UnsafeRawBufferPointer) -> Int {
-        let key: [UInt8] = Array(#""id":"#.utf8)
+        let key = LoadMessages.idKey
         guard bytes.count > key.count else { return 0 }
         var i = 0
         while i + key.count < bytes.count {

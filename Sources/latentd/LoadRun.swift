@@ -120,13 +120,11 @@ struct LoadRun {
         // The end marker is one more observation of model p.
         let consumed = try control.observations(model) - before - (model == "p" ? 1 : 0)
         let expected = messages * observationsPerMessage
-        // Saturating: a thread that ended during the round takes its times with it.
-        func perObservation(_ after: UInt64, _ earlier: UInt64) -> Double {
-            Double(after > earlier ? after - earlier : 0) / Double(max(consumed, 1))
-        }
         var cpu: [String: Double] = [:]
-        for (role, after) in timesAfter { cpu[role] = perObservation(after.cpu, timesBefore[role]?.cpu ?? 0) }
-        let mainRunnable = perObservation(timesAfter["main"]?.waiting ?? 0, timesBefore["main"]?.waiting ?? 0)
+        for role in timesAfter.keys {
+            cpu[role] = LoadDaemon.nanoseconds(per: consumed, role: role, from: timesBefore, to: timesAfter)
+        }
+        let mainRunnable = LoadDaemon.nanoseconds(per: consumed, role: "main", from: timesBefore, to: timesAfter, waiting: true)
         return Ingest(rate: Double(consumed) / (Double(end - start) / 1e9), observations: consumed, lost: expected - consumed,
                       cpu: cpu, mainRunnable: mainRunnable)
     }
@@ -190,14 +188,10 @@ struct LoadRun {
         try mark(through: target)
         let machine = MachineCPU.ticks().busyCPUs(since: machineBefore)
         let testedAfter = LoadDaemon.threadTimes(pid: pid), toolAfter = LoadDaemon.threadTimes(pid: getpid())
-        // Saturating, per role: a thread that ended during the run takes its times with it.
-        func spent(_ after: [String: (cpu: UInt64, waiting: UInt64)], _ before: [String: (cpu: UInt64, waiting: UInt64)],
-                   _ role: String) -> Double {
-            let a = after[role]?.cpu ?? 0, b = before[role]?.cpu ?? 0
-            return Double(a > b ? a - b : 0) / Double(max(count, 1))
-        }
-        let cpu = Dictionary(uniqueKeysWithValues: ["main", "io"].map { ($0, spent(testedAfter, testedBefore, $0)) })
-        let toolCPU = toolAfter.keys.reduce(0) { $0 + spent(toolAfter, toolBefore, $1) }
+        let cpu = Dictionary(uniqueKeysWithValues: ["main", "io"].map {
+            ($0, LoadDaemon.nanoseconds(per: count, role: $0, from: testedBefore, to: testedAfter))
+        })
+        let toolCPU = toolAfter.keys.reduce(0) { $0 + LoadDaemon.nanoseconds(per: count, role: $1, from: toolBefore, to: toolAfter) }
         return Latency(latencies: collector.latencies.withLock { $0 }, sendLags: sendLags, cpu: cpu, toolCPU: toolCPU,
                        busyCPUs: machine)
     }

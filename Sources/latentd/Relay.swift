@@ -63,7 +63,7 @@ struct Relay: ParsableCommand {
             body += head
             guard message.withUnsafeBytes({ payload in
                 guard let id = LoadMessages.idDigits(in: payload) else { return false }
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: payload[id]))
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: payload[id]).assumingMemoryBound(to: UInt8.self))
                 return true
             }) else { continue }
             body += tail
