@@ -24,8 +24,10 @@ struct Throughput: ParsableCommand {
                  next to how late the tool itself sent the messages (send_lag_*), and
                  the same schedule through a relay process that only answers each message
                  with a posterior-sized one (relay: what the sockets and the scheduler
-                 alone give at that rate); with --p99-target-ms, also the highest rate
-                 that keeps p99 within it;
+                 alone give at that rate), and through the relay at the same percentage
+                 of its own capacity (relay_at_own_capacity: how the sockets alone fare
+                 at that load on this machine); with --p99-target-ms, also the highest
+                 rate that keeps p99 within it;
               4. the control socket's `status` round trips while the input is saturated,
                  and the daemon's RSS (sampled through an optional soak run).
             Prints one JSON object per line. Build with -c release for meaningful numbers.
@@ -145,9 +147,15 @@ struct Throughput: ParsableCommand {
             // The reference first, at the same rate and for as long: the same schedule,
             // the same sockets, the same wake-ups, and no work per message.
             let reference = try run.latency(rate: rate, seconds: latencySeconds, through: .relay)
+            // The same percentage of the relay's own capacity: "half the capacity" asked
+            // of the sockets alone. The rate above is a smaller share of theirs, so it
+            // cannot tell whether a miss is the daemon's or the machine's at that load.
+            let ownRate = relay * percent / 100
+            let ownLoad = try run.latency(rate: ownRate, seconds: latencySeconds, through: .relay)
             let daemon = try run.latency(rate: rate, seconds: latencySeconds)
             print(#"{"latency":{"percent_of_capacity":\#(Int(percent)),"rate":\#(Int(rate)),\#(latencyFigures(daemon)),"#
-                + #""relay":{\#(latencyFigures(reference))}}}"#)
+                + #""relay":{\#(latencyFigures(reference))},"#
+                + #""relay_at_own_capacity":{"rate":\#(Int(ownRate)),\#(latencyFigures(ownLoad))}}}"#)
         }
         if p99TargetMs > 0 {
             // Bisection: the capacity is measured in bulk, but one message at a time each

@@ -44,7 +44,8 @@ import Testing
             let l = latency[lag] as? Double ?? -1, t = latency[total] as? Double ?? -1
             #expect(l >= 0 && l <= t, "\(lag) \(l) against \(total) \(t): \(latency)")
         }
-        expectLatencyReference(latency)
+        let relayCapacity = ingest.first { $0["posteriors"] as? Bool == true }?["relay_obs_per_s"] as? Int ?? 0
+        expectLatencyReference(latency, relayCapacity: relayCapacity, seconds: 0.3)
         let soak = lines.compactMap { $0["soak"] as? [String: Any] }.first
         #expect((soak?["rss_mib"] as? [Double])?.allSatisfy { $0 > 1 } == true, "\(output)")
     }
@@ -68,17 +69,27 @@ extension ThroughputToolTests {
     }
 
     /// Each latency line carries the relay's run at the same rate: every scheduled
-    /// message came back through it too (it answers with the id it was sent), and
-    /// both runs say what they cost: the tested process's socket thread ran, the tool
-    /// ran, and the machine was busy on at least a sliver and at most all of its CPUs
-    /// (a misread /proc/stat gives 0 or more than the machine has).
-    func expectLatencyReference(_ latency: [String: Any]) {
+    /// message came back through it too (it answers with the id it was sent). It also
+    /// carries the relay at the same percentage of its own capacity. All three runs say
+    /// what they cost: the tested process's socket thread ran, the tool ran, and the
+    /// machine was busy on at least a sliver and at most all of its CPUs (a misread
+    /// /proc/stat gives 0 or more than the machine has).
+    func expectLatencyReference(_ latency: [String: Any], relayCapacity: Int, seconds: Double) {
         let relay = latency["relay"] as? [String: Any] ?? [:]
         #expect(relay["count"] as? Int == latency["count"] as? Int && (relay["count"] as? Int ?? 0) > 0, "\(latency)")
         #expect((relay["p50_us"] as? Double ?? 0) > 0 && (relay["max_us"] as? Double ?? 0) >= (relay["p99_us"] as? Double ?? .infinity),
                 "\(relay)")
+        // The relay again, at the same percentage of its own capacity: its rate follows
+        // from relay_obs_per_s, and every message of that schedule came back.
+        let own = latency["relay_at_own_capacity"] as? [String: Any] ?? [:]
+        let percent = Double(latency["percent_of_capacity"] as? Int ?? 0), ownRate = own["rate"] as? Int ?? -1
+        #expect(abs(Double(ownRate) - Double(relayCapacity) * percent / 100) <= 1, "\(own) against \(relayCapacity)")
+        #expect(ownRate > 0 && abs((own["count"] as? Int ?? 0) - Int(Double(ownRate) * seconds)) <= 1,
+                "\(own): \(ownRate) messages/s for \(seconds) s")
+        #expect((own["max_us"] as? Double ?? 0) >= (own["p99_us"] as? Double ?? .infinity) && (own["p50_us"] as? Double ?? 0) > 0,
+                "\(own)")
         let cpus = Double(ProcessInfo.processInfo.activeProcessorCount)
-        for run in [latency, relay] {
+        for run in [latency, relay, own] {
             let cpu = run["cpu_ns_per_msg"] as? [String: Any] ?? [:]
             #expect(Set(cpu.keys) == ["main", "io"] && (cpu["main"] as? Double ?? 0) > 0, "\(run)")
             #expect((run["tool_cpu_ns_per_msg"] as? Double ?? 0) > 0, "\(run)")
