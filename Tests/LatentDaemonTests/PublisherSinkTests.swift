@@ -89,4 +89,19 @@ import ZeroMQ
         #expect(try pair.receive(expected.count) == expected)
         #expect(pair.nothingWaiting)
     }
+
+    /// Bodies just under the copy limit fill more than the buffer starts with, so it
+    /// grows while holding: every held byte must survive the move, in order.
+    @Test func heldBytesSurviveTheBufferGrowing() throws {
+        let pair = try Pair()
+        let sink = PublisherSink(socket: pair.pub)
+        let bodies = (0..<(PublisherSink.heldMessages - 1)).map { i in
+            String(repeating: String(UnicodeScalar(UInt8(ascii: "a") + UInt8(i % 26))), count: PublisherSink.heldBodyBytes - i)
+        }
+        sink.hold()
+        for body in bodies { publish(sink, body) }
+        #expect(sink.sent == 0, "still holding")
+        sink.release()
+        #expect(try pair.receive(bodies.count) == bodies)
+    }
 }
