@@ -52,11 +52,11 @@ final class PublisherSink: OutputSink {
         }
         let needed = heldBytes + topic.count + body.count
         if needed > heldCapacity {
-            let grown = UnsafeMutableRawPointer.allocate(byteCount: max(needed, 2 * heldCapacity), alignment: 16)
+            heldCapacity = max(needed, 2 * heldCapacity)
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: heldCapacity, alignment: 16)
             grown.copyMemory(from: held, byteCount: heldBytes)
             held.deallocate()
             held = grown
-            heldCapacity = max(needed, 2 * heldCapacity)
         }
         topic.withUnsafeBytes { (held + heldBytes).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         if let source = body.baseAddress { (held + heldBytes + topic.count).copyMemory(from: source, byteCount: body.count) }
